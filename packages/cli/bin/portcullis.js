@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+// Plain JavaScript, so that an older Node.js can still say why it cannot run the TypeScript sources.
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 24) {
+  process.stderr.write(
+    "portcullis needs Node.js 24 or later (run it through npx or npm scripts, which use the project's pinned Node)\n",
+  );
+  process.exit(2);
+} else {
+  const { run } = await import('../src/main.ts');
+  const code = await run(process.argv.slice(2), {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+  });
+  // exitCode rather than process.exit() so that output to a pipe is flushed first; the unref'd
+  // timer still ends a process that something (a lingering socket) would otherwise keep alive.
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 2000).unref();
+}

@@ -1,0 +1,2 @@
+export type { CliIo } from './cli-io.ts';
+export { run } from './main.ts';

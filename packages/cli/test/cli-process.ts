@@ -1,0 +1,126 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ReadyInfo } from '@portcullis/protocol';
+
+/** The launcher, run by the same Node.js 24 that runs the tests. */
+export const BIN = fileURLToPath(new URL('../bin/portcullis.js', import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The parent's environment without any PORTCULLIS_* setting, so a developer's shell cannot leak in. */
+function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (!name.startsWith('PORTCULLIS_') && value !== undefined) env[name] = value;
+  }
+  return { ...env, ...extra };
+}
+
+export async function runCli(
+  args: readonly string[],
+  options: { stdin?: string; env?: Record<string, string> } = {},
+): Promise<CliResult> {
+  const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  child.stdin.end(options.stdin ?? '');
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (exitCode) => resolve(exitCode));
+  });
+  return { code, stdout, stderr };
+}
+
+export interface RunningServer {
+  ready: ReadyInfo;
+  adminKey: string;
+  /** SIGTERM, then the exit code and what the server wrote on stderr. */
+  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
+}
+
+/** `portcullis serve` in a child process on free ports, with a fresh data directory. */
+export async function startServer(): Promise<RunningServer> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'portcullis-cli-test-'));
+  const readyFile = join(dataDir, 'ready.json');
+  const adminKey = randomBytes(32).toString('base64url');
+  const child = spawn(process.execPath, [BIN, 'serve', '--ready-file', readyFile], {
+    env: cleanEnv({
+      PORTCULLIS_DATA_DIR: dataDir,
+      PORTCULLIS_HTTP_PORT: '0',
+      PORTCULLIS_HTTPS_PORT: 'off',
+      PORTCULLIS_MQTT_PORT: 'off',
+      PORTCULLIS_MQTTS_PORT: 'off',
+      PORTCULLIS_LOG_LEVEL: 'warn',
+      PORTCULLIS_ADMIN_KEY: adminKey,
+    }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  child.stdout.resume();
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('exit', (code, signal) => resolve({ code, signal }));
+  });
+
+  let ready: ReadyInfo;
+  try {
+    ready = await waitForReadyFile(readyFile, child, () => stderr);
+  } catch (error) {
+    child.kill('SIGKILL');
+    await exited;
+    await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    ready,
+    adminKey,
+    async stop() {
+      child.kill('SIGTERM');
+      const result = await exited;
+      await rm(dataDir, { recursive: true, force: true });
+      return { ...result, stderr };
+    },
+  };
+}
+
+async function waitForReadyFile(path: string, child: ChildProcess, stderr: () => string): Promise<ReadyInfo> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`portcullis serve exited with ${child.exitCode}: ${stderr()}`);
+    try {
+      const ready = JSON.parse(await readFile(path, 'utf8')) as ReadyInfo;
+      if (typeof ready.http === 'string') return ready;
+    } catch {
+      // Not written yet, or caught half-written.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`portcullis serve did not write ${path} within 30s: ${stderr()}`);
+}
+
+/** A port on 127.0.0.1 that nothing listens on: bound, noted, and closed again. */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}

@@ -1,0 +1,67 @@
+/** Shapes of the admin API (`/admin/v1`) that the CLI and SDK read. */
+
+export const ADMIN_ROLES = ['admin', 'developer', 'auditor'] as const;
+export type AdminRole = (typeof ADMIN_ROLES)[number];
+
+export const KEY_USES = ['token', 'attestation', 'pins'] as const;
+export type KeyUse = (typeof KEY_USES)[number];
+
+export const SIGNING_ALGORITHMS = ['ES256', 'EdDSA', 'RS256'] as const;
+export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
+
+export const USER_STATUSES = ['active', 'disabled'] as const;
+export type UserStatus = (typeof USER_STATUSES)[number];
+
+export interface UserView {
+  id: string;
+  username: string;
+  email: string | null;
+  given_name: string | null;
+  family_name: string | null;
+  status: UserStatus;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AdminKeyView {
+  id: string;
+  role: AdminRole;
+  label: string | null;
+  bootstrap: boolean;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface SigningKeyView {
+  kid: string;
+  use: KeyUse;
+  alg: SigningAlgorithm;
+  state: 'next' | 'current' | 'retired';
+  created_at: string;
+  activated_at: string | null;
+  retired_at: string | null;
+  /** When a retired key leaves the JWKS: every token it signed has expired by then. */
+  published_until: string | null;
+}
+
+export interface AuditEntry {
+  id: string;
+  at: string;
+  actor: string;
+  action: string;
+  target: string | null;
+  outcome: 'success' | 'failure';
+  status: number;
+}
+
+/** The object `portcullis serve --ready-file` writes and the `ready` log event carries. */
+export interface ReadyInfo {
+  issuer: string;
+  http: string;
+  https: string | null;
+  mqtt: string | null;
+  mqtts: string | null;
+  admin: string;
+  ca_cert: string | null;
+}

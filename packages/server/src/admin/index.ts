@@ -1,0 +1,3 @@
+export { adminPlugin } from './admin-plugin.ts';
+export { AdminKeys } from './admin-keys.ts';
+export { AuditLog } from './audit-log.ts';

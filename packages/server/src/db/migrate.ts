@@ -1,0 +1,41 @@
+import type { Kysely } from 'kysely';
+import type { Database } from './database.ts';
+import { type Migration, type MigrationProvider, Migrator } from 'kysely/migration';
+import * as foundation from './migrations/0001-foundation.ts';
+
+/** The ordered list of migrations this code knows. Append only. */
+const MIGRATIONS: Record<string, Migration> = {
+  '0001-foundation': foundation,
+};
+
+const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
+
+export class SchemaError extends Error {
+  override name = 'SchemaError';
+}
+
+/**
+ * Brings the schema up to date. Kysely runs the pending migrations in one transaction on both
+ * dialects (transactional DDL) under its migration lock, so concurrent nodes cannot both apply them.
+ */
+export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
+  const migrator = new Migrator({
+    db: db as unknown as Kysely<unknown>,
+    provider,
+    migrationTableName: 'portcullis_migrations',
+    migrationLockTableName: 'portcullis_migrations_lock',
+  });
+  const known = new Set(Object.keys(MIGRATIONS));
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const missing = /previously executed migration (\S+) is missing/.exec(message);
+    if (missing) {
+      throw new SchemaError(
+        `the database schema is newer than this version of Portcullis knows (it has migration ${missing[1]}, this code knows up to ${[...known].at(-1)}); run a newer Portcullis`,
+      );
+    }
+    throw new SchemaError(`database migration failed: ${message}`);
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

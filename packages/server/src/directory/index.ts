@@ -1,0 +1,1 @@
+export { type CreateUserInput, Users, usernameKey } from './users.ts';

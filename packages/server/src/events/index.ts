@@ -1,0 +1,1 @@
+export { createInProcessEventBus, createRedisEventBus, type EventBus } from './event-bus.ts';

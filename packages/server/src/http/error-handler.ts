@@ -1,0 +1,64 @@
+import type { ErrorBody, ErrorCode } from '@portcullis/protocol';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { HttpError } from './errors.ts';
+
+const CODE_BY_STATUS: Record<number, ErrorCode> = {
+  400: 'invalid_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+  503: 'service_unavailable',
+};
+
+/** Fastify's own client errors, put in words a caller can act on. */
+const FASTIFY_DESCRIPTIONS: Record<string, string> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'the request body is not valid JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'the request body is empty but the content type is application/json',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'the request body is larger than this server accepts',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'the request body has a content type this endpoint does not accept',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'the Content-Length header does not match the body',
+};
+
+function send(reply: FastifyReply, status: number, body: ErrorBody): FastifyReply {
+  if (status === 401 && !reply.hasHeader('www-authenticate')) {
+    // RFC 6750 §3: a 401 says which scheme to use and why.
+    reply.header('www-authenticate', `Bearer realm="portcullis", error="${body.error}"`);
+  }
+  return reply.code(status).type('application/json; charset=utf-8').send(body);
+}
+
+/**
+ * One formatter for every non-OAuth JSON error: `{error, error_description}`. A 5xx answer
+ * carries only `server_error` and the request id; the cause goes to the log.
+ */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    if (error instanceof HttpError) {
+      if (error.detail) request.log.info({ err: { type: error.name, detail: error.detail } }, error.description);
+      return send(reply, error.status, { error: error.code, error_description: error.description });
+    }
+    if (error.validation) {
+      return send(reply, 400, { error: 'invalid_request', error_description: error.message });
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      const description = FASTIFY_DESCRIPTIONS[error.code] ?? 'the request cannot be processed';
+      return send(reply, status, { error: CODE_BY_STATUS[status] ?? 'invalid_request', error_description: description });
+    }
+    request.log.error({ err: error }, 'request failed');
+    return send(reply, 500, {
+      error: 'server_error',
+      error_description: 'the server failed to process the request',
+      request_id: String(request.id),
+    });
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    send(reply, 404, { error: 'not_found', error_description: `no endpoint at ${request.method} ${request.url.split('?')[0]}` }),
+  );
+}

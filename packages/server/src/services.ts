@@ -1,0 +1,22 @@
+import type { AdminKeys } from './admin/admin-keys.ts';
+import type { AuditLog } from './admin/audit-log.ts';
+import type { Config } from './config/index.ts';
+import type { DatabaseHandle } from './db/index.ts';
+import type { Users } from './directory/users.ts';
+import type { EventBus } from './events/index.ts';
+import type { Envelope } from './keys/envelope.ts';
+import type { SigningKeys } from './keys/signing-keys.ts';
+
+/** What `buildApp` wires together and hands to each module's routes. */
+export interface Services {
+  config: Config;
+  database: DatabaseHandle;
+  bus: EventBus;
+  envelope: Envelope;
+  signingKeys: SigningKeys;
+  users: Users;
+  adminKeys: AdminKeys;
+  audit: AuditLog;
+  /** The issuer: PORTCULLIS_PUBLIC_URL, or http://localhost:<bound port> once listening. */
+  publicUrl(): string;
+}
