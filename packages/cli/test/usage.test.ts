@@ -148,6 +148,14 @@ describe('the launcher', () => {
   });
 });
 
+describe('serve', () => {
+  it('exits 1 with the start-up error in one line', async () => {
+    const result = await runCli(['serve'], { env: { PORTCULLIS_HTTP_PORT: 'eighty' } });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^portcullis: [^\n]*PORTCULLIS_HTTP_PORT[^\n]*\n$/);
+  });
+});
+
 describe('building blocks', () => {
   it('puts a username into one path segment', () => {
     assert.equal(

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { AdminKeys, AuditLog, adminPlugin } from './admin/index.ts';
 import type { Config } from './config/index.ts';
-import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/index.ts';
+import { migrateToLatest, openDatabase } from './db/index.ts';
 import { Users } from './directory/index.ts';
 import { createInProcessEventBus, createRedisEventBus, type EventBus } from './events/index.ts';
-import { registerErrorHandling } from './http/error-handler.ts';
+import { frameworkErrors, registerErrorHandling } from './http/error-handler.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
 import { registerValidation } from './http/validation.ts';
 import { Envelope, loadMasterKey, registerJwksRoute, SigningKeys } from './keys/index.ts';
@@ -15,8 +15,10 @@ import { registerMetrics } from './observability/metrics.ts';
 import type { Services } from './services.ts';
 
 export interface BuildAppOptions {
-  /** false silences logs (tests); otherwise pino at the configured level, to stdout. */
+  /** false silences logs (tests); otherwise pino at the configured level, to stdout or `logStream`. */
   logger?: boolean;
+  /** Where log lines go instead of stdout (tests read them to prove nothing secret is logged). */
+  logStream?: { write(line: string): void };
   /** Postgres only: the schema unqualified names resolve to (contract tests). */
   searchPath?: string;
 }
@@ -32,16 +34,51 @@ export interface PortcullisApp {
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 
+/** A start-up failure whose message is the one line the operator reads; it never holds a secret. */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+/** Connection failures say which setting to look at, never the URL itself (it may hold a password). */
+function unreachable(err: unknown, what: string, variable: string): unknown {
+  const e = err as { code?: unknown; message?: unknown };
+  const code = typeof e.code === 'string' ? e.code : undefined;
+  const network = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH'];
+  const postgres: Record<string, string> = {
+    '28P01': 'authentication failed',
+    '28000': 'access refused',
+    '3D000': 'no such database',
+  };
+  if (code && network.includes(code)) return new StartupError(`cannot connect to ${what} (${variable}): ${code}`);
+  if (code && postgres[code]) return new StartupError(`cannot connect to ${what} (${variable}): ${postgres[code]}`);
+  if (typeof e.message === 'string' && /timeout|connect/i.test(e.message) && !(err instanceof StartupError)) {
+    return new StartupError(
+      `cannot connect to ${what} (${variable}): ${e.message.split('\n')[0]?.replace(/\w+:\/\/\S+/g, '<url>')}`,
+    );
+  }
+  return err;
+}
+
 /**
  * Wires the whole server from one validated config: database (migrated), keys, modules, routes.
  * It opens no port and reads no environment; `main.ts` does that, tests use `app.inject()`.
  */
 export async function buildApp(config: Config, options: BuildAppOptions = {}): Promise<PortcullisApp> {
-  const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, ...(options.searchPath ? { searchPath: options.searchPath } : {}) });
+  const database = openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    ...(options.searchPath ? { searchPath: options.searchPath } : {}),
+  });
   let bus: EventBus | undefined;
   try {
-    await migrateToLatest(database.db);
-    bus = config.redisUrl ? await createRedisEventBus(config.redisUrl) : createInProcessEventBus();
+    await migrateToLatest(database.db).catch((err) => {
+      throw unreachable(err, 'the database', 'PORTCULLIS_DATABASE_URL');
+    });
+    bus = config.redisUrl
+      ? await createRedisEventBus(config.redisUrl).catch((err) => {
+          throw unreachable(err, 'Redis', 'PORTCULLIS_REDIS_URL');
+        })
+      : createInProcessEventBus();
     const master = loadMasterKey({ masterKey: config.masterKey, dataDir: config.dataDir });
     const envelope = await Envelope.open(database.db, master.key, master.origin);
     const signingKeys = await SigningKeys.open({
@@ -88,7 +125,10 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
 
 function createFastify(config: Config, options: BuildAppOptions, services: Services): FastifyInstance {
   const app = Fastify({
-    logger: options.logger === false ? false : loggerOptions(config.logLevel),
+    logger:
+      options.logger === false
+        ? false
+        : { ...loggerOptions(config.logLevel), ...(options.logStream ? { stream: options.logStream } : {}) },
     bodyLimit: config.bodyLimit,
     // Request ids from a proxy are kept only when they cannot inject anything into a log line.
     requestIdHeader: false,
@@ -100,6 +140,19 @@ function createFastify(config: Config, options: BuildAppOptions, services: Servi
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 256 },
+    frameworkErrors,
+  });
+  // Only JSON bodies for now (form bodies arrive with the OAuth endpoints); text/plain is 415.
+  app.removeContentTypeParser('text/plain');
+  // Once shutdown starts, every answer closes its connection, so keep-alive clients cannot hold
+  // the drain open until their idle timeout.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
   });
   registerValidation(app);
   registerErrorHandling(app);

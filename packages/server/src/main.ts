@@ -2,7 +2,10 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { ReadyInfo } from '@portcullis/protocol';
-import { buildApp, type PortcullisApp } from './app.ts';
+import { buildApp, type PortcullisApp, StartupError } from './app.ts';
+
+export { StartupError };
+
 import { loadConfig } from './config/index.ts';
 import { loadTlsIdentity, type TlsIdentity } from './keys/index.ts';
 
@@ -16,17 +19,15 @@ export interface ServeOptions {
   stopSignal?: Promise<unknown>;
 }
 
-export class StartupError extends Error {
-  override name = 'StartupError';
-}
-
 const SHUTDOWN_GRACE_MS = 10_000;
 
 function listenError(err: unknown, port: number | string, variable: string): Error {
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE') return new StartupError(`port ${port} is already in use (${variable}); choose another port or stop the process using it`);
+  if (code === 'EADDRINUSE')
+    return new StartupError(`port ${port} is already in use (${variable}); choose another port or stop the process using it`);
   if (code === 'EACCES') return new StartupError(`no permission to listen on port ${port} (${variable})`);
-  if (code === 'EADDRNOTAVAIL') return new StartupError(`cannot bind the address for ${variable}: the host address is not on this machine (PORTCULLIS_HOST)`);
+  if (code === 'EADDRNOTAVAIL')
+    return new StartupError(`cannot bind the address for ${variable}: the host address is not on this machine (PORTCULLIS_HOST)`);
   return err as Error;
 }
 
@@ -38,8 +39,9 @@ function urlOf(scheme: string, host: string, address: AddressInfo): string {
 async function listenHttps(built: PortcullisApp, host: string, port: number, tls: TlsIdentity): Promise<HttpsServer> {
   // Client certificates are requested but not required here; the routes that use them (mTLS
   // client auth, certificate-bound tokens) verify them per RFC 8705.
-  const server = createHttpsServer({ cert: tls.cert, key: tls.key, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' }, (req, res) =>
-    built.app.routing(req, res),
+  const server = createHttpsServer(
+    { cert: tls.cert, key: tls.key, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' },
+    (req, res) => built.app.routing(req, res),
   );
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(listenError(err, port, 'PORTCULLIS_HTTPS_PORT')));
@@ -65,7 +67,12 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
   const tls =
     config.httpsPort === 'off'
       ? null
-      : await loadTlsIdentity({ dataDir: config.dataDir, hostnames: publicHost ? [publicHost] : [], tlsCert: config.tlsCert, tlsKey: config.tlsKey });
+      : await loadTlsIdentity({
+          dataDir: config.dataDir,
+          hostnames: publicHost ? [publicHost] : [],
+          tlsCert: config.tlsCert,
+          tlsKey: config.tlsKey,
+        });
   const built = await buildApp(config);
   const { app } = built;
   let https: HttpsServer | null = null;
@@ -93,12 +100,13 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
     admin: `${httpUrl}/admin/v1`,
     ca_cert: tls?.caCertPath ?? null,
   };
-  if (options.readyFile) writeReadyFile(options.readyFile, info);
   app.log.info({ event: 'ready', ...info }, 'ready');
   print(`Portcullis is ready: ${info.http}${info.https ? ` and ${info.https}` : ''} (issuer ${info.issuer})`);
   if (built.bootstrapAdminKey) {
     print(`Bootstrap admin key (shown only this once; keep it safe): ${built.bootstrapAdminKey}`);
   }
+  // Last, so a script that waits for the file finds everything above already done.
+  if (options.readyFile) writeReadyFile(options.readyFile, info);
   await waitForStop(options.stopSignal);
   await shutdown(built, https);
 }

@@ -30,12 +30,17 @@ const ALLOWED: Record<Exclude<Access, 'public'>, readonly AdminRole[]> = {
 };
 
 export function authenticateAdmin(adminKeys: AdminKeys) {
-  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const access = request.routeOptions.config.access ?? 'sensitive';
     if (access === 'public') return;
     const header = request.headers.authorization;
-    const match = header ? /^Bearer ([\x21-\x7e]+)$/.exec(header) : null;
-    if (!match?.[1]) throw new InvalidToken('an admin API key is required: Authorization: Bearer <key>');
+    // RFC 9110 §11.1: the scheme name is case-insensitive.
+    const match = header ? /^Bearer +([\x21-\x7e]+)$/i.exec(header) : null;
+    if (!match?.[1]) {
+      // RFC 6750 §3.1: a request without credentials gets a challenge without an error code.
+      if (!header) reply.header('www-authenticate', 'Bearer realm="portcullis"');
+      throw new InvalidToken('an admin API key is required: Authorization: Bearer <key>');
+    }
     const key = await adminKeys.authenticate(match[1]);
     if (!key) throw new InvalidToken('the admin API key is not valid or has been revoked');
     request.adminKey = key;

@@ -21,12 +21,21 @@ export function listAdminKeys(db: Kysely<Database>): Promise<AdminKeyRow[]> {
 }
 
 export async function revokeAdminKey(db: Kysely<Database>, id: string, at: number): Promise<boolean> {
-  const result = await db.updateTable('admin_keys').set({ revoked_at: at }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+  const result = await db
+    .updateTable('admin_keys')
+    .set({ revoked_at: at })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
 
 export async function replaceBootstrapHash(db: Kysely<Database>, id: string, keyHash: string, at: number): Promise<void> {
-  await db.updateTable('admin_keys').set({ key_hash: keyHash, revoked_at: null, created_at: at, last_used_at: null }).where('id', '=', id).execute();
+  await db
+    .updateTable('admin_keys')
+    .set({ key_hash: keyHash, revoked_at: null, created_at: at, last_used_at: null })
+    .where('id', '=', id)
+    .execute();
 }
 
 export async function touchAdminKey(db: Kysely<Database>, id: string, at: number): Promise<void> {

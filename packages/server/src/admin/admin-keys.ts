@@ -113,7 +113,8 @@ export class AdminKeys {
 
   async revoke(id: string): Promise<AdminKeyView> {
     const row = await store.findAdminKeyById(this.#db, id);
-    if (!row || !(await store.revokeAdminKey(this.#db, id, Date.now()))) throw new NotFound(`no active admin key with id "${id}"`);
+    if (!row || !(await store.revokeAdminKey(this.#db, id, Date.now())))
+      throw new NotFound(`no active admin key with id "${id}"`);
     return toAdminKeyView({ ...row, revoked_at: Date.now() });
   }
 }

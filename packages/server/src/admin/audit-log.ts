@@ -21,7 +21,13 @@ export class AuditLog {
   }
 
   async list(limit: number): Promise<AuditEntry[]> {
-    const rows = await this.#db.selectFrom('audit_log').selectAll().orderBy('at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+    const rows = await this.#db
+      .selectFrom('audit_log')
+      .selectAll()
+      .orderBy('at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
     return rows.map((r) => ({
       id: r.id,
       at: new Date(r.at).toISOString(),

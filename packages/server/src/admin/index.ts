@@ -1,3 +1,3 @@
-export { adminPlugin } from './admin-plugin.ts';
 export { AdminKeys } from './admin-keys.ts';
+export { adminPlugin } from './admin-plugin.ts';
 export { AuditLog } from './audit-log.ts';

@@ -1,5 +1,5 @@
-import { ADMIN_ROLES } from '@portcullis/protocol';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { ADMIN_ROLES } from '@portcullis/protocol';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { adminErrors, DateTime, NullableDateTime } from '../http/schemas.ts';
@@ -33,7 +33,10 @@ export function registerAdminRoutes(fastify: FastifyInstance, services: Services
     '/admin-keys',
     {
       config: { access: 'read' },
-      schema: { summary: 'List admin API keys (never their values)', response: { 200: Type.Object({ admin_keys: Type.Array(AdminKeyView) }), ...adminErrors } },
+      schema: {
+        summary: 'List admin API keys (never their values)',
+        response: { 200: Type.Object({ admin_keys: Type.Array(AdminKeyView) }), ...adminErrors },
+      },
     },
     async () => ({ admin_keys: await services.adminKeys.list() }),
   );
@@ -62,7 +65,11 @@ export function registerAdminRoutes(fastify: FastifyInstance, services: Services
     '/admin-keys/:id',
     {
       config: { access: 'sensitive', action: 'admin_keys.revoke' },
-      schema: { summary: 'Revoke an admin API key', params: Type.Object({ id: Type.String({ maxLength: 100 }) }), response: { 204: Type.Null(), ...adminErrors } },
+      schema: {
+        summary: 'Revoke an admin API key',
+        params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
+        response: { 204: Type.Null(), ...adminErrors },
+      },
     },
     async (request, reply) => {
       await services.adminKeys.revoke(request.params.id);
@@ -76,7 +83,10 @@ export function registerAdminRoutes(fastify: FastifyInstance, services: Services
       config: { access: 'read' },
       schema: {
         summary: 'The audit log, newest first',
-        querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })) }, { additionalProperties: false }),
+        querystring: Type.Object(
+          { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })) },
+          { additionalProperties: false },
+        ),
         response: { 200: Type.Object({ entries: Type.Array(AuditEntry) }), ...adminErrors },
       },
     },

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { Database } from './database.ts';
 import { type Migration, type MigrationProvider, Migrator } from 'kysely/migration';
+import type { Database } from './database.ts';
 import * as foundation from './migrations/0001-foundation.ts';
 
 /** The ordered list of migrations this code knows. Append only. */
@@ -28,6 +28,8 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
   const known = new Set(Object.keys(MIGRATIONS));
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
+    // Connection failures keep their driver code so start-up can name the setting to check.
+    if (typeof (error as { code?: unknown }).code === 'string') throw error;
     const message = error instanceof Error ? error.message : String(error);
     const missing = /previously executed migration (\S+) is missing/.exec(message);
     if (missing) {

@@ -1,5 +1,5 @@
-import { USER_STATUSES } from '@portcullis/protocol';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { USER_STATUSES } from '@portcullis/protocol';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { adminErrors, DateTime } from '../http/schemas.ts';
@@ -71,13 +71,19 @@ export function registerUsersAdminRoutes(fastify: FastifyInstance, services: Ser
 
   app.get(
     '/users/:username',
-    { config: { access: 'read' }, schema: { summary: 'Show a user (by username or id)', params: UserRef, response: { 200: UserView, ...adminErrors } } },
+    {
+      config: { access: 'read' },
+      schema: { summary: 'Show a user (by username or id)', params: UserRef, response: { 200: UserView, ...adminErrors } },
+    },
     async (request) => services.users.get(request.params.username),
   );
 
   app.delete(
     '/users/:username',
-    { config: { access: 'write', action: 'users.delete' }, schema: { summary: 'Delete a user', params: UserRef, response: { 204: Type.Null(), ...adminErrors } } },
+    {
+      config: { access: 'write', action: 'users.delete' },
+      schema: { summary: 'Delete a user', params: UserRef, response: { 204: Type.Null(), ...adminErrors } },
+    },
     async (request, reply) => {
       await services.users.delete(request.params.username);
       return reply.code(204).send(null);

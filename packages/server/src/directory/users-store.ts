@@ -20,7 +20,11 @@ export function listUsers(db: Kysely<Database>, limit: number, offset: number): 
   return db.selectFrom('users').selectAll().orderBy('username_key').limit(limit).offset(offset).execute();
 }
 
-export async function updateUser(db: Kysely<Database>, id: string, changes: Updateable<DirectoryTables['users']>): Promise<boolean> {
+export async function updateUser(
+  db: Kysely<Database>,
+  id: string,
+  changes: Updateable<DirectoryTables['users']>,
+): Promise<boolean> {
   const result = await db.updateTable('users').set(changes).where('id', '=', id).executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }

@@ -55,8 +55,11 @@ export class Users {
 
   async create(input: CreateUserInput): Promise<UserView> {
     const username = input.username.normalize('NFKC');
-    if (!USERNAME.test(username)) {
-      throw new InvalidRequest('the username must be 1 to 64 letters, digits or . _ @ + -, starting with a letter or digit');
+    // A username shaped like an id could shadow another user's id in lookups.
+    if (!USERNAME.test(username) || UUID.test(usernameKey(username))) {
+      throw new InvalidRequest(
+        'the username must be 1 to 64 letters, digits or . _ @ + -, starting with a letter or digit, and not shaped like a user id',
+      );
     }
     if (input.password !== undefined) checkPassword(input.password);
     const now = Date.now();
@@ -89,7 +92,9 @@ export class Users {
   }
 
   async #find(ref: string): Promise<store.UserRow> {
-    const row = (await store.findUserByKey(this.#db, usernameKey(ref))) ?? (UUID.test(ref) ? await store.findUserById(this.#db, ref) : undefined);
+    const row =
+      (await store.findUserByKey(this.#db, usernameKey(ref))) ??
+      (UUID.test(ref) ? await store.findUserById(this.#db, ref) : undefined);
     if (!row) throw new NotFound(`no user named "${ref}"`);
     return row;
   }

@@ -1,6 +1,7 @@
 import type { ErrorBody, ErrorCode } from '@portcullis/protocol';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from './errors.ts';
+import { setSecurityHeaders } from './security-headers.ts';
 
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
   400: 'invalid_request',
@@ -36,6 +37,18 @@ function send(reply: FastifyReply, status: number, body: ErrorBody): FastifyRepl
  * One formatter for every non-OAuth JSON error: `{error, error_description}`. A 5xx answer
  * carries only `server_error` and the request id; the cause goes to the log.
  */
+/**
+ * Fastify's `frameworkErrors` hook: a URL the router cannot even decode (bad percent-encoding, an
+ * over-long path segment) gets the same error body and headers as every other error.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  // The router fails before any route exists, so no onSend hook will run for this answer.
+  setSecurityHeaders(request, reply);
+  const description =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a segment of the URL path is too long' : 'the URL path is not validly encoded';
+  send(reply, 400, { error: 'invalid_request', error_description: description });
+}
+
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof HttpError) {

@@ -25,6 +25,7 @@ function describeErrors(errors: ErrorObject[], dataVar: string): string {
   if (first.keyword === 'additionalProperties') {
     return `${where} has an unknown field "${(first.params as { additionalProperty: string }).additionalProperty}"`;
   }
-  if (first.keyword === 'required') return `${where} is missing the field "${(first.params as { missingProperty: string }).missingProperty}"`;
+  if (first.keyword === 'required')
+    return `${where} is missing the field "${(first.params as { missingProperty: string }).missingProperty}"`;
   return `${where} ${first.message ?? 'is invalid'}`;
 }

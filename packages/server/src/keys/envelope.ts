@@ -38,7 +38,11 @@ export class Envelope {
     const fresh = await new CompactEncrypt(encoder.encode(CHECK_PLAINTEXT))
       .setProtectedHeader({ alg: 'A256KW', enc: 'A256GCM' })
       .encrypt(this.#masterKey);
-    await this.#db.insertInto('key_facts').values({ name: CHECK_FACT, value: fresh }).onConflict((oc) => oc.doNothing()).execute();
+    await this.#db
+      .insertInto('key_facts')
+      .values({ name: CHECK_FACT, value: fresh })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
     const row = await this.#db.selectFrom('key_facts').select('value').where('name', '=', CHECK_FACT).executeTakeFirstOrThrow();
     try {
       const { plaintext } = await compactDecrypt(row.value, this.#masterKey);
@@ -52,7 +56,13 @@ export class Envelope {
   }
 
   async #loadActiveDataKey(): Promise<void> {
-    let row = await this.#db.selectFrom('data_keys').selectAll().orderBy('created_at', 'desc').orderBy('id').limit(1).executeTakeFirst();
+    let row = await this.#db
+      .selectFrom('data_keys')
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
     if (!row) {
       const id = randomUUID();
       const wrapped = await this.#wrap(id, randomBytes(32));

@@ -1,5 +1,5 @@
-import { KEY_USES, SIGNING_ALGORITHMS } from '@portcullis/protocol';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { KEY_USES, SIGNING_ALGORITHMS } from '@portcullis/protocol';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { adminErrors, DateTime, NullableDateTime } from '../http/schemas.ts';
@@ -30,7 +30,13 @@ export function registerKeysAdminRoutes(fastify: FastifyInstance, services: Serv
 
   app.get(
     '/keys',
-    { config: { access: 'read' }, schema: { summary: 'List signing keys', response: { 200: Type.Object({ keys: Type.Array(SigningKeyView) }), ...adminErrors } } },
+    {
+      config: { access: 'read' },
+      schema: {
+        summary: 'List signing keys',
+        response: { 200: Type.Object({ keys: Type.Array(SigningKeyView) }), ...adminErrors },
+      },
+    },
     async () => ({ keys: await services.signingKeys.list() }),
   );
 
@@ -40,7 +46,8 @@ export function registerKeysAdminRoutes(fastify: FastifyInstance, services: Serv
       config: { access: 'sensitive', action: 'keys.rotate' },
       schema: {
         summary: 'Rotate the signing keys of one use: next becomes current; a new next is published',
-        body: Type.Optional(
+        // An empty body rotates the token keys.
+        body: Type.Union([
           Type.Object(
             {
               use: Type.Optional(Type.Enum(KEY_USES, { default: 'token' })),
@@ -48,7 +55,8 @@ export function registerKeysAdminRoutes(fastify: FastifyInstance, services: Serv
             },
             { additionalProperties: false },
           ),
-        ),
+          Type.Null(),
+        ]),
         response: { 200: Type.Object({ current: SigningKeyView, next: SigningKeyView }), ...adminErrors },
       },
     },

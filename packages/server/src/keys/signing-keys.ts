@@ -110,7 +110,11 @@ export class SigningKeys {
       published.set(use, [...(published.get(use) ?? []), entry]);
       if (row.state === 'current') {
         const jwk = JSON.parse(await this.#options.envelope.open(row.private_sealed, sealContext(row.kid))) as JWK;
-        current.set(use, { kid: row.kid, alg: row.alg as SigningAlgorithm, privateKey: createPrivateKey({ key: jwk, format: 'jwk' }) });
+        current.set(use, {
+          kid: row.kid,
+          alg: row.alg as SigningAlgorithm,
+          privateKey: createPrivateKey({ key: jwk, format: 'jwk' }),
+        });
       }
     }
     this.#current = current;
