@@ -64,7 +64,7 @@ function unreachable(err: unknown, what: string, variable: string): unknown {
  * It opens no port and reads no environment; `main.ts` does that, tests use `app.inject()`.
  */
 export async function buildApp(config: Config, options: BuildAppOptions = {}): Promise<PortcullisApp> {
-  const database = openDatabase({
+  const database = await openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     ...(options.searchPath ? { searchPath: options.searchPath } : {}),

@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { registerUsersAdminRoutes } from '../directory/routes.ts';
+import { ADMIN_ERROR_RESPONSES } from '../http/schemas.ts';
 import { registerKeysAdminRoutes } from '../keys/routes.ts';
 import type { Services } from '../services.ts';
 import { authenticateAdmin } from './access.ts';
@@ -26,7 +27,10 @@ export async function adminPlugin(app: FastifyInstance, services: Services): Pro
       components: { securitySchemes: { adminKey: { type: 'http', scheme: 'bearer', description: 'An admin API key' } } },
       security: [{ adminKey: [] }],
     },
-    transform: ({ schema, url }) => ({ schema, url: url.replace(/^\/admin\/v1/, '') }),
+    transform: ({ schema, url }) => ({
+      schema: schema ? { ...schema, response: { ...ADMIN_ERROR_RESPONSES, ...(schema.response as object) } } : schema,
+      url: url.replace(/^\/admin\/v1/, ''),
+    }),
   });
 
   app.addHook('onRequest', authenticateAdmin(services.adminKeys));

@@ -2,13 +2,13 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ADMIN_ROLES } from '@portcullis/protocol';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { adminErrors, DateTime, NullableDateTime } from '../http/schemas.ts';
+import { DateTime, NullableDateTime, NullableString } from '../http/schemas.ts';
 import type { Services } from '../services.ts';
 
 const AdminKeyView = Type.Object({
   id: Type.String(),
   role: Type.Enum(ADMIN_ROLES),
-  label: Type.Union([Type.String(), Type.Null()]),
+  label: NullableString,
   bootstrap: Type.Boolean(),
   created_at: DateTime,
   last_used_at: NullableDateTime,
@@ -20,7 +20,7 @@ const AuditEntry = Type.Object({
   at: DateTime,
   actor: Type.String({ description: 'the admin key id, or "unauthenticated"' }),
   action: Type.String(),
-  target: Type.Union([Type.String(), Type.Null()]),
+  target: NullableString,
   outcome: Type.Enum(['success', 'failure']),
   status: Type.Integer(),
 });
@@ -35,7 +35,7 @@ export function registerAdminRoutes(fastify: FastifyInstance, services: Services
       config: { access: 'read' },
       schema: {
         summary: 'List admin API keys (never their values)',
-        response: { 200: Type.Object({ admin_keys: Type.Array(AdminKeyView) }), ...adminErrors },
+        response: { 200: Type.Object({ admin_keys: Type.Array(AdminKeyView) }) },
       },
     },
     async () => ({ admin_keys: await services.adminKeys.list() }),
@@ -51,7 +51,7 @@ export function registerAdminRoutes(fastify: FastifyInstance, services: Services
           { role: Type.Enum(ADMIN_ROLES), label: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })) },
           { additionalProperties: false },
         ),
-        response: { 201: Type.Intersect([AdminKeyView, Type.Object({ key: Type.String() })]), ...adminErrors },
+        response: { 201: Type.Object({ ...AdminKeyView.properties, key: Type.String() }) },
       },
     },
     async (request, reply) => {
@@ -68,7 +68,7 @@ export function registerAdminRoutes(fastify: FastifyInstance, services: Services
       schema: {
         summary: 'Revoke an admin API key',
         params: Type.Object({ id: Type.String({ maxLength: 100 }) }),
-        response: { 204: Type.Null(), ...adminErrors },
+        response: { 204: Type.Null() },
       },
     },
     async (request, reply) => {
@@ -87,7 +87,7 @@ export function registerAdminRoutes(fastify: FastifyInstance, services: Services
           { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })) },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Object({ entries: Type.Array(AuditEntry) }), ...adminErrors },
+        response: { 200: Type.Object({ entries: Type.Array(AuditEntry) }) },
       },
     },
     async (request) => ({ entries: await services.audit.list(request.query.limit ?? 100) }),

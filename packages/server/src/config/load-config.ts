@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Value } from 'typebox/value';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
+import { Ajv } from 'ajv';
 import { type Config, DEFAULTS, SETTINGS, type SettingName } from './settings.ts';
 
 /** A configuration problem: its message is the one line start-up prints before it stops. */
@@ -16,6 +16,13 @@ export interface LoadConfigOptions {
 
 const NAMES = Object.keys(SETTINGS) as SettingName[];
 
+// TypeBox schemas are JSON Schema: the validator the HTTP layer already loads checks them too,
+// compiled only for the settings actually given.
+const ajv = new Ajv({ strict: false });
+function check(name: SettingName, value: unknown): boolean {
+  return ajv.compile(SETTINGS[name].schema)(value);
+}
+
 function fileKeyOf(name: SettingName): string {
   return SETTINGS[name].env.replace(/^PORTCULLIS_/, '').toLowerCase();
 }
@@ -29,7 +36,10 @@ function readConfigFile(path: string): Record<string, unknown> {
   }
   let doc: unknown;
   try {
-    doc = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
+    // yaml is loaded only for a YAML file (synchronously, through its CommonJS build).
+    doc = /\.json$/i.test(path)
+      ? JSON.parse(text)
+      : (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
   } catch {
     throw new ConfigError(`--config ${path}: not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}`);
   }
@@ -78,7 +88,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     } else {
       continue;
     }
-    if (!Value.Check(spec.schema, value)) throw new ConfigError(describe(name, raw ?? value));
+    if (!check(name, value)) throw new ConfigError(describe(name, raw ?? value));
     config[name] = value;
   }
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Database } from './database.ts';
 import { openNodeSqlite } from './node-sqlite-database.ts';
 
@@ -27,7 +27,7 @@ export interface OpenDatabaseOptions {
 const INT8_OID = 20;
 
 /** Postgres `bigint` holds our millisecond timestamps; they fit a JS number exactly. */
-function pgTypes(): pg.CustomTypesConfig {
+function pgTypes(pg: typeof import('pg').default): pg.CustomTypesConfig {
   return {
     getTypeParser: ((oid: number, format?: string) =>
       oid === INT8_OID
@@ -36,13 +36,15 @@ function pgTypes(): pg.CustomTypesConfig {
   };
 }
 
-export function openDatabase(options: OpenDatabaseOptions): DatabaseHandle {
+export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
   if (options.databaseUrl) {
+    // Loaded only when configured: the embedded default never pays for the Postgres driver.
+    const { default: pg } = await import('pg');
     const pool = new pg.Pool({
       connectionString: options.databaseUrl,
       max: 10,
       connectionTimeoutMillis: 5000,
-      types: pgTypes(),
+      types: pgTypes(pg),
       ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}),
     });
     // An idle client that loses its server must not crash the process; the next query reports it.

@@ -2,17 +2,15 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { USER_STATUSES } from '@portcullis/protocol';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { adminErrors, DateTime } from '../http/schemas.ts';
+import { DateTime, NullableString } from '../http/schemas.ts';
 import type { Services } from '../services.ts';
-
-const Nullable = (s: ReturnType<typeof Type.String>) => Type.Union([s, Type.Null()]);
 
 const UserView = Type.Object({
   id: Type.String({ format: 'uuid' }),
   username: Type.String(),
-  email: Nullable(Type.String()),
-  given_name: Nullable(Type.String()),
-  family_name: Nullable(Type.String()),
+  email: NullableString,
+  given_name: NullableString,
+  family_name: NullableString,
   status: Type.Enum(USER_STATUSES),
   created_at: DateTime,
   updated_at: DateTime,
@@ -41,7 +39,7 @@ export function registerUsersAdminRoutes(fastify: FastifyInstance, services: Ser
           },
           { additionalProperties: false },
         ),
-        response: { 201: UserView, ...adminErrors },
+        response: { 201: UserView },
       },
     },
     async (request, reply) => {
@@ -63,7 +61,7 @@ export function registerUsersAdminRoutes(fastify: FastifyInstance, services: Ser
           },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Object({ users: Type.Array(UserView) }), ...adminErrors },
+        response: { 200: Type.Object({ users: Type.Array(UserView) }) },
       },
     },
     async (request) => ({ users: await services.users.list(request.query.limit ?? 100, request.query.offset ?? 0) }),
@@ -73,7 +71,7 @@ export function registerUsersAdminRoutes(fastify: FastifyInstance, services: Ser
     '/users/:username',
     {
       config: { access: 'read' },
-      schema: { summary: 'Show a user (by username or id)', params: UserRef, response: { 200: UserView, ...adminErrors } },
+      schema: { summary: 'Show a user (by username or id)', params: UserRef, response: { 200: UserView } },
     },
     async (request) => services.users.get(request.params.username),
   );
@@ -82,7 +80,7 @@ export function registerUsersAdminRoutes(fastify: FastifyInstance, services: Ser
     '/users/:username',
     {
       config: { access: 'write', action: 'users.delete' },
-      schema: { summary: 'Delete a user', params: UserRef, response: { 204: Type.Null(), ...adminErrors } },
+      schema: { summary: 'Delete a user', params: UserRef, response: { 204: Type.Null() } },
     },
     async (request, reply) => {
       await services.users.delete(request.params.username);
@@ -98,7 +96,7 @@ export function registerUsersAdminRoutes(fastify: FastifyInstance, services: Ser
         summary: "Set a user's password",
         params: UserRef,
         body: Type.Object({ password: Password }, { additionalProperties: false }),
-        response: { 204: Type.Null(), ...adminErrors },
+        response: { 204: Type.Null() },
       },
     },
     async (request, reply) => {

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { Redis } from 'ioredis';
 
 /**
  * Change events that keep every node's in-memory caches in step (keys, routes, policies,
@@ -34,6 +33,8 @@ const CHANNEL = 'portcullis:events';
 
 /** Redis pub/sub for scale-out: one channel, messages tagged with the sending node. */
 export async function createRedisEventBus(url: string): Promise<EventBus> {
+  // Loaded only when configured, like the Postgres driver.
+  const { Redis } = await import('ioredis');
   const node = randomUUID();
   const local = createInProcessEventBus();
   const options = { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: false };

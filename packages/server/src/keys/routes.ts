@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { KEY_USES, SIGNING_ALGORITHMS } from '@portcullis/protocol';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { adminErrors, DateTime, NullableDateTime } from '../http/schemas.ts';
+import { DateTime, NullableDateTime } from '../http/schemas.ts';
 import type { Services } from '../services.ts';
 
 const SigningKeyView = Type.Object({
@@ -34,7 +34,7 @@ export function registerKeysAdminRoutes(fastify: FastifyInstance, services: Serv
       config: { access: 'read' },
       schema: {
         summary: 'List signing keys',
-        response: { 200: Type.Object({ keys: Type.Array(SigningKeyView) }), ...adminErrors },
+        response: { 200: Type.Object({ keys: Type.Array(SigningKeyView) }) },
       },
     },
     async () => ({ keys: await services.signingKeys.list() }),
@@ -57,7 +57,7 @@ export function registerKeysAdminRoutes(fastify: FastifyInstance, services: Serv
           ),
           Type.Null(),
         ]),
-        response: { 200: Type.Object({ current: SigningKeyView, next: SigningKeyView }), ...adminErrors },
+        response: { 200: Type.Object({ current: SigningKeyView, next: SigningKeyView }) },
       },
     },
     async (request) => {

@@ -11,7 +11,7 @@ export interface TestDatabase {
    * A second handle on the same store, as a second node would hold. SQLite is owned by one
    * process (one serialized connection), so there the "second node" shares the first handle.
    */
-  reopen(): DatabaseHandle;
+  reopen(): Promise<DatabaseHandle>;
   dispose(): Promise<void>;
 }
 
@@ -27,11 +27,11 @@ export const SKIP_REDIS = REDIS_URL
 /** A migrated SQLite file in a fresh temporary directory. */
 export async function openSqliteTestDatabase(): Promise<TestDatabase> {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-db-'));
-  const handle = openDatabase({ dataDir: dir });
+  const handle = await openDatabase({ dataDir: dir });
   await migrateToLatest(handle.db);
   return {
     handle,
-    reopen: () => ({ ...handle, close: async () => {} }),
+    reopen: async () => ({ ...handle, close: async () => {} }),
     dispose: async () => {
       await handle.close();
       rmSync(dir, { recursive: true, force: true });
@@ -47,7 +47,7 @@ export async function openPostgresTestDatabase(url: string): Promise<TestDatabas
   await admin.query(`create schema ${schema}`);
   await admin.end();
   const open = () => openDatabase({ databaseUrl: url, searchPath: schema });
-  const handle = open();
+  const handle = await open();
   await migrateToLatest(handle.db);
   return {
     handle,

@@ -121,7 +121,7 @@ export function defineStorageContract(open: () => Promise<TestDatabase>): void {
     const envelope = await Envelope.open(db(), masterKey, 'test');
     const options = { envelope, alg: 'ES256' as const, maxTokenLifetimeMs: 3_600_000 };
     const a = await SigningKeys.open({ db: db(), bus: createInProcessEventBus(), ...options });
-    const second = t.reopen();
+    const second = await t.reopen();
     const b = await SigningKeys.open({ db: second.db, bus: createInProcessEventBus(), ...options });
     try {
       const listed = await a.list();
