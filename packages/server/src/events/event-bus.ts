@@ -37,14 +37,29 @@ export async function createRedisEventBus(url: string): Promise<EventBus> {
   const { Redis } = await import('ioredis');
   const node = randomUUID();
   const local = createInProcessEventBus();
-  const options = { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: false };
+  // Start-up fails fast on an unreachable Redis; once running, a lost connection is retried.
+  let started = false;
+  const options = {
+    lazyConnect: true,
+    maxRetriesPerRequest: 2,
+    enableOfflineQueue: false,
+    connectTimeout: 5000,
+    retryStrategy: (times: number) => (started ? Math.min(times * 200, 2000) : null),
+  };
   const pub = new Redis(url, options);
   const sub = new Redis(url, options);
   // Connection errors surface through publish/readiness; without a listener ioredis would log them raw.
   pub.on('error', () => {});
   sub.on('error', () => {});
-  await Promise.all([pub.connect(), sub.connect()]);
-  await sub.subscribe(CHANNEL);
+  try {
+    await Promise.all([pub.connect(), sub.connect()]);
+    await sub.subscribe(CHANNEL);
+  } catch (err) {
+    pub.disconnect();
+    sub.disconnect();
+    throw err;
+  }
+  started = true;
   sub.on('message', (_channel: string, message: string) => {
     let parsed: { node?: unknown; topic?: unknown; payload?: unknown };
     try {
