@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { startup } from './startup.ts';
+import { token } from './token.ts';
 
 export type Cell = string | number;
 export interface BenchReport {
@@ -16,7 +17,7 @@ export interface BenchReport {
   data: Record<string, unknown>;
 }
 
-const benchmarks: Record<string, () => Promise<BenchReport>> = { startup };
+const benchmarks: Record<string, () => Promise<BenchReport>> = { startup, token };
 
 function printTable(columns: string[], rows: Cell[][]): void {
   const cells = [columns, ...rows].map((r) => r.map(String));

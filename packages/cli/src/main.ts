@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { CliError, EXIT_FAILURE, EXIT_SUCCESS, EXIT_USAGE } from './cli-error.ts';
 import type { CliIo } from './cli-io.ts';
 import { addAdminKeysCommands } from './commands/admin-keys.ts';
+import { addClientsCommands } from './commands/clients.ts';
 import { addKeysCommands } from './commands/keys.ts';
 import { addServeCommand } from './commands/serve.ts';
 import { addUsersCommands } from './commands/users.ts';
@@ -44,6 +45,7 @@ function buildProgram(io: CliIo): Command {
     });
   addServeCommand(program, io);
   addUsersCommands(program, io);
+  addClientsCommands(program, io);
   addAdminKeysCommands(program, io);
   addKeysCommands(program, io);
   return program;

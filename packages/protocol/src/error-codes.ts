@@ -18,6 +18,23 @@ export const ERROR_CODES = [
   // RFC 6750 §3.1 bearer-token errors, used by the admin API and protected resources.
   'invalid_token',
   'insufficient_scope',
+  // RFC 6749 §4.1.2.1 and §5.2, RFC 8707 §2, RFC 9449 §5 and §8, RFC 7591 §3.2.2, OIDC Core §3.1.2.6.
+  'invalid_client',
+  'invalid_grant',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'invalid_scope',
+  'access_denied',
+  'unsupported_response_type',
+  'temporarily_unavailable',
+  'invalid_target',
+  'invalid_dpop_proof',
+  'use_dpop_nonce',
+  'invalid_redirect_uri',
+  'invalid_client_metadata',
+  'login_required',
+  'consent_required',
+  'interaction_required',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -1,2 +1,3 @@
 export * from './admin-api.ts';
 export * from './error-codes.ts';
+export * from './oauth.ts';

@@ -3,12 +3,13 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { AdminKeys, AuditLog, adminPlugin } from './admin/index.ts';
 import type { Config } from './config/index.ts';
 import { migrateToLatest, openDatabase } from './db/index.ts';
-import { Users } from './directory/index.ts';
+import { LoginThrottle, Users } from './directory/index.ts';
 import { createInProcessEventBus, createRedisEventBus, type EventBus } from './events/index.ts';
 import { frameworkErrors, registerErrorHandling } from './http/error-handler.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
 import { registerValidation } from './http/validation.ts';
-import { Envelope, loadMasterKey, registerJwksRoute, SigningKeys } from './keys/index.ts';
+import { Envelope, loadMasterKey, registerJwksRoute, SecretDigests, SigningKeys } from './keys/index.ts';
+import { OAuth, oauthRoutes } from './oauth/index.ts';
 import { registerHealthRoutes } from './observability/health-routes.ts';
 import { loggerOptions } from './observability/logger.ts';
 import { registerMetrics } from './observability/metrics.ts';
@@ -88,7 +89,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       alg: config.signingAlg,
       maxTokenLifetimeMs: config.maxTokenLifetime * 1000,
     });
-    const adminKeys = new AdminKeys(database.db, master.key);
+    const digests = new SecretDigests(master.key);
+    const adminKeys = new AdminKeys(database.db, digests);
     const bootstrapAdminKey = await adminKeys.ensureBootstrap(config.adminKey);
     let publicUrl = config.publicUrl ?? `http://localhost:${config.httpPort}`;
     const services: Services = {
@@ -102,6 +104,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
         passes: config.argon2Iterations,
         parallelism: config.argon2Parallelism,
       }),
+      loginThrottle: new LoginThrottle(database.db),
+      oauth: await OAuth.open(database.db, digests, bus, config.maxTokenLifetime),
       adminKeys,
       audit: new AuditLog(database.db),
       publicUrl: () => publicUrl,
@@ -160,8 +164,10 @@ function createFastify(config: Config, options: BuildAppOptions, services: Servi
   registerMetrics(app);
   registerHealthRoutes(app, services.database.ping);
   registerJwksRoute(app, services);
+  app.register((scope) => oauthRoutes(scope, services));
   app.register((scope) => adminPlugin(scope, services), { prefix: '/admin/v1' });
   app.addHook('onClose', async () => {
+    services.oauth.close();
     services.signingKeys.close();
     await services.bus.close();
     await services.database.close();

@@ -2,10 +2,11 @@ import type { AdminKeys } from './admin/admin-keys.ts';
 import type { AuditLog } from './admin/audit-log.ts';
 import type { Config } from './config/index.ts';
 import type { DatabaseHandle } from './db/index.ts';
-import type { Users } from './directory/users.ts';
+import type { LoginThrottle, Users } from './directory/index.ts';
 import type { EventBus } from './events/index.ts';
 import type { Envelope } from './keys/envelope.ts';
 import type { SigningKeys } from './keys/signing-keys.ts';
+import type { OAuth } from './oauth/index.ts';
 
 /** What `buildApp` wires together and hands to each module's routes. */
 export interface Services {
@@ -15,6 +16,8 @@ export interface Services {
   envelope: Envelope;
   signingKeys: SigningKeys;
   users: Users;
+  loginThrottle: LoginThrottle;
+  oauth: OAuth;
   adminKeys: AdminKeys;
   audit: AuditLog;
   /** The issuer: PORTCULLIS_PUBLIC_URL, or http://localhost:<bound port> once listening. */

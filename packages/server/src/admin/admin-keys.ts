@@ -1,8 +1,9 @@
-import { createHmac, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { AdminKeyView, AdminRole } from '@portcullis/protocol';
 import type { Kysely } from 'kysely';
 import { type Database, isUniqueViolation } from '../db/index.ts';
 import { NotFound } from '../http/errors.ts';
+import type { SecretDigests } from '../keys/secret-digests.ts';
 import * as store from './admin-keys-store.ts';
 
 const BOOTSTRAP_ID = 'bootstrap';
@@ -28,16 +29,16 @@ export function toAdminKeyView(row: store.AdminKeyRow): AdminKeyView {
  */
 export class AdminKeys {
   readonly #db: Kysely<Database>;
-  readonly #hashKey: Buffer;
+  readonly #digests: SecretDigests;
   readonly #lastTouched = new Map<string, number>();
 
-  constructor(db: Kysely<Database>, masterKey: Uint8Array) {
+  constructor(db: Kysely<Database>, digests: SecretDigests) {
     this.#db = db;
-    this.#hashKey = Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), 'portcullis admin-key digest v1', 32));
+    this.#digests = digests;
   }
 
   #digest(key: string): string {
-    return createHmac('sha256', this.#hashKey).update(key, 'utf8').digest('base64url');
+    return this.#digests.digest('admin-key', key);
   }
 
   async create(role: AdminRole, label: string | null): Promise<{ key: string; view: AdminKeyView }> {

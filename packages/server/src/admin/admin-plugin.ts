@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { registerUsersAdminRoutes } from '../directory/routes.ts';
 import { ADMIN_ERROR_RESPONSES } from '../http/schemas.ts';
 import { registerKeysAdminRoutes } from '../keys/routes.ts';
+import { registerClientsAdminRoutes } from '../oauth/index.ts';
 import type { Services } from '../services.ts';
 import { authenticateAdmin } from './access.ts';
 import { registerAdminRoutes } from './routes.ts';
@@ -21,7 +22,8 @@ export async function adminPlugin(app: FastifyInstance, services: Services): Pro
       info: {
         title: 'Portcullis admin API',
         version: '1',
-        description: 'Manage users, admin keys and signing keys. Errors are {"error": code, "error_description": sentence}.',
+        description:
+          'Manage users, OAuth clients, admin keys and signing keys. Errors are {"error": code, "error_description": sentence}.',
       },
       servers: [{ url: '/admin/v1' }],
       components: { securitySchemes: { adminKey: { type: 'http', scheme: 'bearer', description: 'An admin API key' } } },
@@ -57,4 +59,5 @@ export async function adminPlugin(app: FastifyInstance, services: Services): Pro
   registerAdminRoutes(app, services);
   registerUsersAdminRoutes(app, services);
   registerKeysAdminRoutes(app, services);
+  registerClientsAdminRoutes(app, services);
 }

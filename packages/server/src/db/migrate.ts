@@ -2,10 +2,12 @@ import type { Kysely } from 'kysely';
 import { type Migration, type MigrationProvider, Migrator } from 'kysely/migration';
 import type { Database } from './database.ts';
 import * as foundation from './migrations/0001-foundation.ts';
+import * as oauth from './migrations/0002-oauth.ts';
 
 /** The ordered list of migrations this code knows. Append only. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-foundation': foundation,
+  '0002-oauth': oauth,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -18,4 +18,10 @@ export interface DirectoryTables {
     created_at: number;
     updated_at: number;
   };
+  /** Failed password attempts per account name and per IP, for throttling without lock-out. */
+  login_throttle: {
+    key: string;
+    failures: number;
+    last_failure_at: number;
+  };
 }

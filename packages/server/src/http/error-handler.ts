@@ -52,6 +52,7 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof HttpError) {
+      for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
       if (error.detail) request.log.info({ err: { type: error.name, detail: error.detail } }, error.description);
       return send(reply, error.status, { error: error.code, error_description: error.description });
     }

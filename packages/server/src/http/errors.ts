@@ -9,12 +9,22 @@ export class HttpError extends Error {
   readonly code: ErrorCode;
   readonly description: string;
   readonly detail: string | undefined;
+  /** Extra response headers, e.g. the `WWW-Authenticate` challenge of RFC 6749 §5.2. */
+  headers: Record<string, string> = {};
   constructor(status: number, code: ErrorCode, description: string, detail?: string) {
     super(description);
     this.status = status;
     this.code = code;
     this.description = description;
     this.detail = detail;
+  }
+}
+
+/** An OAuth 2.0 error (RFC 6749 §5.2, RFC 6750 §3.1, RFC 9449 §5): the body is `{error, error_description}`. */
+export class OAuthError extends HttpError {
+  override name = 'OAuthError';
+  constructor(code: ErrorCode, description: string, status = 400, detail?: string) {
+    super(status, code, description, detail);
   }
 }
 

@@ -7,7 +7,7 @@ import { migrateToLatest, SchemaError } from '../../src/db/index.ts';
 import { Users } from '../../src/directory/index.ts';
 import { createInProcessEventBus } from '../../src/events/index.ts';
 import { HttpError } from '../../src/http/errors.ts';
-import { Envelope, MasterKeyError, SigningKeys } from '../../src/keys/index.ts';
+import { Envelope, MasterKeyError, SecretDigests, SigningKeys } from '../../src/keys/index.ts';
 import type { TestDatabase } from './open-test-database.ts';
 
 const ARGON2 = { memory: 19_456, passes: 2, parallelism: 1 };
@@ -174,7 +174,7 @@ export function defineStorageContract(open: () => Promise<TestDatabase>): void {
   });
 
   test('admin keys: stored as digests, bootstrap once, revocation', async () => {
-    const keys = new AdminKeys(db(), masterKey);
+    const keys = new AdminKeys(db(), new SecretDigests(masterKey));
     const generated = await keys.ensureBootstrap(undefined);
     assert.match(generated ?? '', /^pck_[A-Za-z0-9_-]{43}$/);
     assert.equal(await keys.ensureBootstrap(undefined), null, 'generated on the first start only');
@@ -190,7 +190,7 @@ export function defineStorageContract(open: () => Promise<TestDatabase>): void {
     await keys.revoke(view.id);
     assert.equal(await keys.authenticate(key), null);
     await assert.rejects(keys.revoke(view.id), (err: unknown) => err instanceof HttpError && err.status === 404);
-    const other = new AdminKeys(db(), new Uint8Array(randomBytes(32)));
+    const other = new AdminKeys(db(), new SecretDigests(new Uint8Array(randomBytes(32))));
     assert.equal(await other.authenticate(configured), null, 'digests are keyed by the master key');
   });
 

@@ -1,0 +1,224 @@
+// The two authorization servers of the token benchmark, each started as its own child process on
+// loopback, with one confidential client-credentials client, described by a TokenServer.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+const READY_TIMEOUT_MS = 60_000;
+const EXIT_TIMEOUT_MS = 15_000;
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const cli = join(root, 'packages/cli/bin/portcullis.js');
+const referenceScript = fileURLToPath(new URL('./reference-oidc-provider.ts', import.meta.url));
+
+export interface TokenServer {
+  name: string;
+  pid: number;
+  issuer: string;
+  /** Token endpoint and JWKS on the loopback address the server is bound to. */
+  tokenEndpoint: string;
+  jwksUri: string;
+  clientId: string;
+  /** The client-credentials request: headers and form body. */
+  headers: Record<string, string>;
+  body: string;
+  /** Last few KB of the process's stdout and stderr. */
+  output(): string;
+  stop(): Promise<{ code: number | null; signal: string | null }>;
+}
+
+interface Started {
+  child: ChildProcess;
+  ready: Record<string, unknown>;
+  output(): string;
+  stop(): Promise<{ code: number | null; signal: string | null }>;
+}
+
+function readReady(file: string): Record<string, unknown> | undefined {
+  try {
+    const ready: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    if (typeof ready === 'object' && ready !== null) return ready as Record<string, unknown>;
+  } catch {}
+  return undefined; // missing or partly written
+}
+
+/** Spawns `node ARGS` and waits for it to write its ready file. */
+async function spawnReady(args: string[], env: NodeJS.ProcessEnv, readyFile: string): Promise<Started> {
+  rmSync(readyFile, { force: true });
+  const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  type Exit = { code: number | null; signal: string | null };
+  let exited: Exit | undefined;
+  const exit = new Promise<Exit>((resolve) => {
+    child.on('exit', (code, signal) => {
+      exited = { code, signal };
+      resolve(exited);
+    });
+  });
+  const stop = async () => {
+    if (exited) return exited;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), EXIT_TIMEOUT_MS);
+    const result = await exit;
+    clearTimeout(timer);
+    return result;
+  };
+  const start = performance.now();
+  let ready = readReady(readyFile);
+  while (!ready) {
+    if (exited || performance.now() - start > READY_TIMEOUT_MS) {
+      const why = exited
+        ? `exited (code ${exited.code}, signal ${exited.signal}) before writing its ready file`
+        : `no ready file after ${READY_TIMEOUT_MS} ms`;
+      await stop();
+      throw new Error(`${args.join(' ').slice(0, 80)}: ${why}\n${output.trim()}`);
+    }
+    await sleep(10);
+    ready = readReady(readyFile);
+  }
+  return { child, ready, output: () => output, stop };
+}
+
+/** RFC 6749 §2.3.1: client id and secret are form-urlencoded before they are joined for Basic. */
+function basicAuth(id: string, secret: string): string {
+  const enc = (s: string) => new URLSearchParams({ s }).toString().slice(2);
+  return `Basic ${Buffer.from(`${enc(id)}:${enc(secret)}`).toString('base64')}`;
+}
+
+async function getJson(url: string, init?: RequestInit): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = { raw: text.slice(0, 200) };
+  }
+  return { status: res.status, body: typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {} };
+}
+
+function str(o: Record<string, unknown>, key: string, what: string): string {
+  const v = o[key];
+  if (typeof v !== 'string' || v === '') throw new Error(`${what} has no ${key}: ${JSON.stringify(o).slice(0, 300)}`);
+  return v;
+}
+
+/**
+ * Discovery, with the endpoints moved onto `base`: an issuer such as `http://localhost:PORT` may
+ * resolve to ::1 first while the server listens on 127.0.0.1 only.
+ */
+async function discover(base: string) {
+  const { status, body } = await getJson(`${base}/.well-known/openid-configuration`);
+  if (status !== 200) throw new Error(`GET ${base}/.well-known/openid-configuration: ${status} ${JSON.stringify(body)}`);
+  const onBase = (key: string) => {
+    const u = new URL(str(body, key, 'the discovery document'));
+    return `${base}${u.pathname}${u.search}`;
+  };
+  return {
+    issuer: str(body, 'issuer', 'the discovery document'),
+    tokenEndpoint: onBase('token_endpoint'),
+    jwksUri: onBase('jwks_uri'),
+  };
+}
+
+function withoutPortcullisEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PORTCULLIS_')));
+}
+
+const FORM = 'application/x-www-form-urlencoded';
+export const TOKEN_BODY = 'grant_type=client_credentials&scope=read';
+
+export async function startReference(work: string): Promise<TokenServer> {
+  const clientId = 'bench';
+  const clientSecret = randomBytes(32).toString('base64url');
+  const started = await spawnReady(
+    [referenceScript],
+    {
+      ...withoutPortcullisEnv(),
+      NODE_ENV: 'production',
+      DEBUG: '',
+      READY_FILE: join(work, 'reference-ready.json'),
+      REFERENCE_CLIENT_ID: clientId,
+      REFERENCE_CLIENT_SECRET: clientSecret,
+    },
+    join(work, 'reference-ready.json'),
+  );
+  try {
+    const base = str(started.ready, 'url', 'the reference ready file');
+    return {
+      name: 'oidc-provider',
+      pid: started.child.pid!,
+      ...(await discover(base)),
+      clientId,
+      headers: { authorization: basicAuth(clientId, clientSecret), 'content-type': FORM },
+      body: TOKEN_BODY,
+      output: started.output,
+      stop: started.stop,
+    };
+  } catch (err) {
+    await started.stop();
+    throw err;
+  }
+}
+
+export async function startPortcullis(work: string, dataDir: string): Promise<TokenServer> {
+  const adminKey = randomBytes(32).toString('base64url'); // 43 characters
+  const readyFile = join(work, 'portcullis-ready.json');
+  const started = await spawnReady(
+    [cli, 'serve', '--ready-file', readyFile],
+    {
+      ...withoutPortcullisEnv(),
+      PORTCULLIS_DATA_DIR: dataDir,
+      PORTCULLIS_HTTP_PORT: '0',
+      PORTCULLIS_HTTPS_PORT: 'off',
+      PORTCULLIS_MQTT_PORT: 'off',
+      PORTCULLIS_MQTTS_PORT: 'off',
+      PORTCULLIS_LOG_LEVEL: 'warn',
+      PORTCULLIS_ADMIN_KEY: adminKey,
+    },
+    readyFile,
+  );
+  try {
+    const base = str(started.ready, 'http', 'the Portcullis ready file');
+    const created = await getJson(`${base}/admin/v1/clients`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'bench',
+        type: 'confidential',
+        grant_types: ['client_credentials'],
+        scopes: ['read'],
+        token_endpoint_auth_method: 'client_secret_basic',
+      }),
+    });
+    if (created.status !== 201) {
+      throw new Error(`POST /admin/v1/clients answered ${created.status}: ${JSON.stringify(created.body).slice(0, 300)}`);
+    }
+    const clientId = str(created.body, 'client_id', 'the created client');
+    const clientSecret = str(created.body, 'client_secret', 'the created client');
+    return {
+      name: 'portcullis',
+      pid: started.child.pid!,
+      ...(await discover(base)),
+      clientId,
+      headers: { authorization: basicAuth(clientId, clientSecret), 'content-type': FORM },
+      body: TOKEN_BODY,
+      output: started.output,
+      stop: started.stop,
+    };
+  } catch (err) {
+    const output = started.output().trim();
+    await started.stop();
+    throw new Error(
+      `${err instanceof Error ? err.message : String(err)}${output ? `\n--- portcullis output ---\n${output}` : ''}`,
+    );
+  }
+}

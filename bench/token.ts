@@ -1,0 +1,245 @@
+// Token benchmark: client-credentials issuance of ES256 JWT access tokens by Portcullis and by
+// oidc-provider (bench/reference-oidc-provider.ts), each in its own child process on loopback,
+// loaded in turn by autocannon running in this process, at 10 and 64 connections.
+// Target: Portcullis >= 2x the reference's requests/s with a p99 no worse than the reference's.
+// A run with any non-2xx answer, connection error or malformed body is thrown away (it would
+// measure error paths), and so is one whose first token does not verify against the JWKS.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Result } from 'autocannon';
+import autocannon from 'autocannon';
+import { createLocalJWKSet, jwtVerify } from 'jose';
+import type { BenchReport, Cell } from './run.ts';
+import { startPortcullis, startReference, type TokenServer } from './token-servers.ts';
+
+const CONNECTIONS = [10, 64];
+const WARMUP_S = 2;
+const DURATION_S = 10;
+const TARGET_RATIO = 2;
+const CLK_TCK = 100; // /proc/<pid>/stat time unit on Linux
+
+/** Fetches one token and checks it the way a resource server would (RFC 9068). */
+export async function verifyOneToken(server: TokenServer) {
+  const res = await fetch(server.tokenEndpoint, { method: 'POST', headers: server.headers, body: server.body });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`${server.name}: token endpoint answered ${res.status}: ${text.slice(0, 300)}`);
+  const body: unknown = JSON.parse(text);
+  if (typeof body !== 'object' || body === null || !('access_token' in body) || typeof body.access_token !== 'string')
+    throw new Error(`${server.name}: no access_token in ${text.slice(0, 300)}`);
+  const tokenType = 'token_type' in body ? String(body.token_type) : '';
+  if (tokenType.toLowerCase() !== 'bearer') throw new Error(`${server.name}: token_type is ${tokenType}, not Bearer`);
+  const jwks: unknown = await (await fetch(server.jwksUri)).json();
+  if (typeof jwks !== 'object' || jwks === null || !('keys' in jwks) || !Array.isArray(jwks.keys))
+    throw new Error(`${server.name}: ${server.jwksUri} is not a JWK set`);
+  const { payload, protectedHeader } = await jwtVerify(body.access_token, createLocalJWKSet({ keys: jwks.keys }), {
+    algorithms: ['ES256'],
+    typ: 'at+jwt',
+    issuer: server.issuer,
+    requiredClaims: ['exp', 'iat', 'jti', 'sub', 'aud', 'client_id'],
+  }).catch((err: unknown) => {
+    throw new Error(`${server.name}: the access token does not verify: ${err instanceof Error ? err.message : String(err)}`);
+  });
+  if (payload.client_id !== server.clientId)
+    throw new Error(`${server.name}: client_id claim ${String(payload.client_id)}, expected ${server.clientId}`);
+  return { protectedHeader, payload, response: { ...body, access_token: `${body.access_token.length} chars` } };
+}
+
+/** CPU seconds used so far by a process and its descendants. */
+function treeCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
+    const own = (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime, stime
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean);
+    return own + children.reduce((sum, c) => sum + treeCpuSeconds(Number(c)), 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds used so far by the whole machine (all cores, every process). */
+function machineCpuSeconds(): number {
+  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]!
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / CLK_TCK;
+}
+
+const percentile = (sorted: Float64Array, p: number) =>
+  sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+
+// A 200 whose body is not a JWT access token response counts as a mismatch.
+const looksLikeToken = (body: string) => /"access_token"\s*:\s*"eyJ/.test(body);
+
+interface Run {
+  server: string;
+  connections: number;
+  requestsPerSec: number;
+  /** Exact latencies (ms) of every response, from autocannon's per-response timings. */
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  mismatches: number;
+  statusCodes: Record<string, number>;
+  /** CPU use over the measured run, in % of one core. */
+  serverCpuPct: number;
+  loadGenCpuPct: number;
+  /** Everything else on the machine (other processes, the idle server, the kernel's share not charged to either). */
+  otherCpuPct: number;
+  autocannon: { requests: Result['requests']; latency: Result['latency']; duration: number; total2xx: number };
+  warmup: { requests: number; non2xx: number; errors: number; mismatches: number };
+}
+
+async function load(server: TokenServer, connections: number, duration: number, latencies?: number[]) {
+  const instance = autocannon({
+    url: server.tokenEndpoint,
+    method: 'POST',
+    headers: server.headers,
+    body: server.body,
+    connections,
+    duration,
+    verifyBody: looksLikeToken,
+  });
+  if (latencies) {
+    instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => {
+      latencies.push(ms);
+    });
+  }
+  return await instance;
+}
+
+export async function measure(server: TokenServer, connections: number): Promise<Run> {
+  const warm = await load(server, connections, WARMUP_S);
+  const latencies: number[] = [];
+  const cpu0 = treeCpuSeconds(server.pid);
+  const all0 = machineCpuSeconds();
+  const gen0 = process.cpuUsage();
+  const t0 = performance.now();
+  const r = await load(server, connections, DURATION_S, latencies);
+  const wall = (performance.now() - t0) / 1000;
+  const gen = process.cpuUsage(gen0);
+  const serverCpuPct = ((treeCpuSeconds(server.pid) - cpu0) / wall) * 100;
+  const loadGenCpuPct = ((gen.user + gen.system) / 1e6 / wall) * 100;
+  const machineCpuPct = ((machineCpuSeconds() - all0) / wall) * 100;
+  const sorted = Float64Array.from(latencies).sort();
+  return {
+    server: server.name,
+    connections,
+    requestsPerSec: r.requests.average,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    mismatches: r.mismatches,
+    statusCodes: Object.fromEntries(Object.entries(r.statusCodeStats).map(([k, v]) => [k, Number(v.count)])),
+    serverCpuPct,
+    loadGenCpuPct,
+    otherCpuPct: Math.max(0, machineCpuPct - serverCpuPct - loadGenCpuPct),
+    autocannon: { requests: r.requests, latency: r.latency, duration: r.duration, total2xx: r['2xx'] },
+    warmup: { requests: warm.requests.total, non2xx: warm.non2xx, errors: warm.errors, mismatches: warm.mismatches },
+  };
+}
+
+const invalidity = (r: Run) =>
+  [
+    r.non2xx + r.warmup.non2xx > 0 && `${r.non2xx + r.warmup.non2xx} non-2xx (${JSON.stringify(r.statusCodes)})`,
+    r.errors + r.warmup.errors > 0 && `${r.errors + r.warmup.errors} errors (${r.timeouts} timeouts)`,
+    r.mismatches + r.warmup.mismatches > 0 && `${r.mismatches + r.warmup.mismatches} 2xx bodies without a JWT access token`,
+  ].filter((x): x is string => typeof x === 'string');
+
+const fmt = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
+
+export async function token(): Promise<BenchReport> {
+  const work = mkdtempSync(join(tmpdir(), 'portcullis-bench-token-'));
+  const dataDir = mkdtempSync(join(tmpdir(), 'portcullis-bench-token-data-'));
+  const servers: TokenServer[] = [];
+  try {
+    const reference = await startReference(work);
+    servers.push(reference);
+    const portcullis = await startPortcullis(work, dataDir);
+    servers.push(portcullis);
+    const tokens = { reference: await verifyOneToken(reference), portcullis: await verifyOneToken(portcullis) };
+
+    // ABBA order, so neither server always runs first (or right after the other).
+    const runs: Run[] = [];
+    for (const [i, connections] of CONNECTIONS.entries()) {
+      const order = i % 2 === 0 ? [reference, portcullis] : [portcullis, reference];
+      for (const server of order) runs.push(await measure(server, connections));
+    }
+
+    const invalid = runs.flatMap((r) => invalidity(r).map((why) => `${r.server} at ${r.connections} connections: ${why}`));
+    if (invalid.length > 0) {
+      const figures = runs.map(
+        (r) =>
+          `${r.server} c=${r.connections}: ${fmt(r.requestsPerSec, 0)} req/s, p99 ${fmt(r.p99, 2)} ms, codes ${JSON.stringify(r.statusCodes)}`,
+      );
+      throw new Error(`invalid measurement (error responses measured):\n  ${invalid.join('\n  ')}\n  ${figures.join('\n  ')}`);
+    }
+
+    const rows: Cell[][] = [];
+    const missed: string[] = [];
+    for (const connections of CONNECTIONS) {
+      const ref = runs.find((r) => r.server === reference.name && r.connections === connections)!;
+      const pc = runs.find((r) => r.server === portcullis.name && r.connections === connections)!;
+      const ratio = pc.requestsPerSec / ref.requestsPerSec;
+      const fast = ratio >= TARGET_RATIO;
+      const tail = pc.p99 <= ref.p99;
+      if (!fast) missed.push(`${connections} connections: ${fmt(ratio, 2)}x the reference's req/s < ${TARGET_RATIO}x`);
+      if (!tail) missed.push(`${connections} connections: p99 ${fmt(pc.p99, 2)} ms > reference ${fmt(ref.p99, 2)} ms`);
+      for (const r of [ref, pc]) {
+        const isPc = r === pc;
+        rows.push([
+          r.server,
+          connections,
+          fmt(r.requestsPerSec, 0),
+          isPc ? `${fmt(ratio, 2)}x` : '1.00x',
+          fmt(r.p50, 2),
+          fmt(r.p99, 2),
+          r.non2xx,
+          r.errors,
+          `${fmt(r.serverCpuPct, 0)} / ${fmt(r.loadGenCpuPct, 0)} / ${fmt(r.otherCpuPct, 0)}`,
+          isPc ? `>= ${TARGET_RATIO}x, p99 <= ${fmt(ref.p99, 2)}` : '',
+          isPc ? (fast && tail ? 'pass' : 'FAIL') : '',
+        ]);
+      }
+    }
+    return {
+      columns: [
+        'server',
+        'conns',
+        'req/s',
+        'vs ref',
+        'p50 (ms)',
+        'p99 (ms)',
+        'non-2xx',
+        'errors',
+        'CPU % srv / gen / other',
+        'target',
+        'result',
+      ],
+      rows,
+      missed,
+      data: {
+        warmupSeconds: WARMUP_S,
+        durationSeconds: DURATION_S,
+        request: { method: 'POST', body: portcullis.body, auth: 'client_secret_basic' },
+        notes: [
+          'req/s: autocannon requests.average; p50/p99: exact, from every response timing of the measured run',
+          `CPU %: of one core over the measured run (${cpus().length} cores in all); srv = the measured server's process tree, gen = this process (autocannon), other = the rest of the machine`,
+        ],
+        tokens,
+        runs,
+      },
+    };
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+    rmSync(work, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,38 @@
+import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+
+export type DigestPurpose = 'admin-key' | 'client-secret' | 'refresh-token' | 'registration-token' | 'initial-access-token';
+
+/**
+ * Keyed digests of high-entropy secrets (admin keys, client secrets, refresh tokens). The random
+ * values carry ≥ 256 bits, so a fast keyed hash is the right store (a slow password hash adds
+ * nothing); the key, derived from the master key per purpose, means a copy of the database alone
+ * cannot even test a guess.
+ */
+export class SecretDigests {
+  readonly #keys = new Map<DigestPurpose, Buffer>();
+  readonly #masterKey: Uint8Array;
+
+  constructor(masterKey: Uint8Array) {
+    this.#masterKey = masterKey;
+  }
+
+  #key(purpose: DigestPurpose): Buffer {
+    let key = this.#keys.get(purpose);
+    if (!key) {
+      key = Buffer.from(hkdfSync('sha256', this.#masterKey, Buffer.alloc(0), `portcullis ${purpose} digest v1`, 32));
+      this.#keys.set(purpose, key);
+    }
+    return key;
+  }
+
+  digest(purpose: DigestPurpose, value: string): string {
+    return createHmac('sha256', this.#key(purpose)).update(value, 'utf8').digest('base64url');
+  }
+
+  /** Constant-time comparison of a presented value against a stored digest. */
+  matches(purpose: DigestPurpose, value: string, digest: string): boolean {
+    const a = Buffer.from(this.digest(purpose, value));
+    const b = Buffer.from(digest);
+    return a.length === b.length && timingSafeEqual(a, b);
+  }
+}

@@ -1,0 +1,121 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { CLIENT_TYPES, GRANT_TYPES, TOKEN_AUTH_METHODS } from '@portcullis/protocol';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { DateTime } from '../http/schemas.ts';
+import type { Services } from '../services.ts';
+
+const Strings = Type.Array(Type.String());
+const ClientView = Type.Object({
+  client_id: Type.String(),
+  name: Type.String(),
+  type: Type.Enum(CLIENT_TYPES),
+  first_party: Type.Boolean(),
+  grant_types: Strings,
+  response_types: Strings,
+  redirect_uris: Strings,
+  post_logout_redirect_uris: Strings,
+  scopes: Strings,
+  token_endpoint_auth_method: Type.Enum(TOKEN_AUTH_METHODS),
+  require_pkce: Type.Boolean(),
+  require_dpop: Type.Boolean(),
+  require_attestation: Type.Boolean(),
+  access_token_lifetime: Type.Integer(),
+  refresh_token_lifetime: Type.Integer(),
+  refresh_token_idle_lifetime: Type.Integer(),
+  created_at: DateTime,
+  updated_at: DateTime,
+});
+
+const Uris = Type.Array(Type.String({ minLength: 1, maxLength: 2000 }), { maxItems: 50 });
+const Jwk = Type.Record(Type.String(), Type.Unknown());
+const ClientId = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
+
+/** OAuth clients in the admin API. */
+export function registerClientsAdminRoutes(fastify: FastifyInstance, services: Services): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+
+  app.post(
+    '/clients',
+    {
+      config: { access: 'write', action: 'clients.create' },
+      schema: {
+        summary: 'Register an OAuth client; a confidential client secret is in this answer only',
+        body: Type.Object(
+          {
+            name: Type.String({ minLength: 1, maxLength: 200 }),
+            type: Type.Enum(CLIENT_TYPES),
+            grant_types: Type.Array(Type.Enum(GRANT_TYPES), { minItems: 1 }),
+            redirect_uris: Type.Optional(Uris),
+            post_logout_redirect_uris: Type.Optional(Uris),
+            scopes: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 100 })),
+            first_party: Type.Optional(Type.Boolean()),
+            require_pkce: Type.Optional(Type.Boolean()),
+            require_dpop: Type.Optional(Type.Boolean()),
+            require_attestation: Type.Optional(Type.Boolean()),
+            token_endpoint_auth_method: Type.Optional(Type.Enum(TOKEN_AUTH_METHODS)),
+            jwks: Type.Optional(
+              Type.Object({ keys: Type.Array(Jwk, { minItems: 1, maxItems: 20 }) }, { additionalProperties: false }),
+            ),
+            access_token_lifetime: Type.Optional(Type.Integer({ minimum: 30 })),
+            refresh_token_lifetime: Type.Optional(Type.Integer({ minimum: 60, maximum: 31_536_000 })),
+            refresh_token_idle_lifetime: Type.Optional(Type.Integer({ minimum: 60, maximum: 31_536_000 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: Type.Object({ ...ClientView.properties, client_secret: Type.Optional(Type.String()) }) },
+      },
+    },
+    async (request, reply) => {
+      const { client, secret } = await services.oauth.clients.create(
+        request.body as Parameters<typeof services.oauth.clients.create>[0],
+      );
+      request.auditTarget = client.client_id;
+      return reply.code(201).send(secret ? { ...client, client_secret: secret } : client);
+    },
+  );
+
+  app.get(
+    '/clients',
+    {
+      config: { access: 'read' },
+      schema: {
+        summary: 'List OAuth clients (never their secrets)',
+        response: { 200: Type.Object({ clients: Type.Array(ClientView) }) },
+      },
+    },
+    async () => ({ clients: services.oauth.clients.list() }),
+  );
+
+  app.get(
+    '/clients/:id',
+    { config: { access: 'read' }, schema: { summary: 'Show an OAuth client', params: ClientId, response: { 200: ClientView } } },
+    async (request) => services.oauth.clients.get(request.params.id),
+  );
+
+  app.post(
+    '/clients/:id/rotate-secret',
+    {
+      config: { access: 'sensitive', action: 'clients.rotate_secret' },
+      schema: {
+        summary: "Replace a client's secret; the new one is in this answer only",
+        params: ClientId,
+        body: Type.Union([Type.Object({}, { additionalProperties: false }), Type.Null()]),
+        response: { 200: Type.Object({ client_id: Type.String(), client_secret: Type.String() }) },
+      },
+    },
+    async (request) => services.oauth.clients.rotateSecret(request.params.id),
+  );
+
+  app.delete(
+    '/clients/:id',
+    {
+      config: { access: 'write', action: 'clients.delete' },
+      schema: { summary: 'Delete an OAuth client with its grants and tokens', params: ClientId, response: { 204: Type.Null() } },
+    },
+    async (request, reply) => {
+      await services.oauth.clients.delete(request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+}

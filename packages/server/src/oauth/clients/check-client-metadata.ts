@@ -1,0 +1,141 @@
+import type { ClientType, GrantType, TokenAuthMethod } from '@portcullis/protocol';
+import type { JSONWebKeySet } from 'jose';
+import { OAuthError } from '../../http/errors.ts';
+import { checkRedirectUriForRegistration } from './check-redirect-uri.ts';
+
+export interface ClientMetadataInput {
+  name: string;
+  type: ClientType;
+  grant_types: GrantType[];
+  redirect_uris?: string[] | undefined;
+  post_logout_redirect_uris?: string[] | undefined;
+  scopes?: string[] | undefined;
+  first_party?: boolean | undefined;
+  require_pkce?: boolean | undefined;
+  require_dpop?: boolean | undefined;
+  require_attestation?: boolean | undefined;
+  token_endpoint_auth_method?: TokenAuthMethod | undefined;
+  jwks?: JSONWebKeySet | undefined;
+  access_token_lifetime?: number | undefined;
+  refresh_token_lifetime?: number | undefined;
+  refresh_token_idle_lifetime?: number | undefined;
+}
+
+export interface ClientMetadata {
+  name: string;
+  type: ClientType;
+  grantTypes: GrantType[];
+  responseTypes: string[];
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  scopes: string[];
+  firstParty: boolean;
+  requirePkce: boolean;
+  requireDpop: boolean;
+  requireAttestation: boolean;
+  authMethod: TokenAuthMethod;
+  jwks: JSONWebKeySet | null;
+  accessTokenLifetime: number;
+  refreshTokenLifetime: number;
+  refreshTokenIdleLifetime: number;
+}
+
+// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+const SECRET_METHODS: readonly TokenAuthMethod[] = ['client_secret_basic', 'client_secret_post'];
+
+export const DEFAULT_LIFETIMES = { access: 900, refresh: 30 * 86_400, refreshIdle: 7 * 86_400 };
+
+function invalid(description: string): OAuthError {
+  return new OAuthError('invalid_client_metadata', description);
+}
+
+function responseTypesFor(grants: readonly GrantType[]): string[] {
+  // OIDC Core §3: each response type names the grant it belongs to.
+  const types: string[] = [];
+  if (grants.includes('authorization_code')) types.push('code');
+  if (grants.includes('implicit')) types.push('token', 'id_token', 'id_token token');
+  if (grants.includes('authorization_code') && grants.includes('implicit')) types.push('code id_token');
+  return types;
+}
+
+/**
+ * Validates client metadata (admin API and dynamic registration alike) and fills the defaults.
+ * Deny by default: PKCE on, no implicit unless asked for, the narrowest auth method that fits.
+ */
+export function checkClientMetadata(input: ClientMetadataInput, maxTokenLifetime: number): ClientMetadata {
+  const grants = [...new Set(input.grant_types)];
+  if (grants.length === 0) throw invalid('at least one grant type is required');
+  const redirectUris = [...new Set(input.redirect_uris ?? [])];
+  const firstParty = input.first_party ?? false;
+  const type = input.type;
+  const authMethod = input.token_endpoint_auth_method ?? (type === 'public' ? 'none' : 'client_secret_basic');
+
+  // RFC 6749 §2.1: a public client cannot authenticate; a confidential one must.
+  if (type === 'public' && authMethod !== 'none') throw invalid('a public client uses token_endpoint_auth_method "none"');
+  if (type === 'confidential' && authMethod === 'none')
+    throw invalid('a confidential client must authenticate; choose an auth method other than "none"');
+  if (authMethod === 'tls_client_auth' || authMethod === 'self_signed_tls_client_auth') {
+    throw invalid(`${authMethod} is not available yet`);
+  }
+  if (authMethod === 'private_key_jwt') {
+    if (!input.jwks || !Array.isArray(input.jwks.keys) || input.jwks.keys.length === 0)
+      throw invalid('private_key_jwt needs a jwks with at least one public key');
+    if (input.jwks.keys.some((k) => typeof k.kty !== 'string' || 'd' in k || 'k' in k))
+      throw invalid('jwks must hold public keys only');
+  }
+  // RFC 6749 §4.4: only a client that can keep a secret may act on its own behalf.
+  if (grants.includes('client_credentials') && type !== 'confidential')
+    throw invalid('client_credentials needs a confidential client');
+  // RFC 9700 §2.4: the password grant only for first-party clients.
+  if (grants.includes('password') && !firstParty)
+    throw invalid('the password grant is only for first-party clients (first_party: true)');
+  if ((grants.includes('authorization_code') || grants.includes('implicit')) && redirectUris.length === 0) {
+    throw invalid('authorization_code and implicit need at least one redirect URI');
+  }
+  if (grants.includes('refresh_token') && !grants.some((g) => g === 'authorization_code' || g === 'password')) {
+    throw invalid('refresh_token goes with authorization_code or password');
+  }
+  for (const uri of redirectUris) {
+    const problem = checkRedirectUriForRegistration(uri, type);
+    if (problem) throw new OAuthError('invalid_redirect_uri', `redirect URI ${JSON.stringify(uri)}: ${problem}`);
+  }
+  const postLogout = [...new Set(input.post_logout_redirect_uris ?? [])];
+  for (const uri of postLogout) {
+    const problem = checkRedirectUriForRegistration(uri, type);
+    if (problem) throw invalid(`post-logout redirect URI ${JSON.stringify(uri)}: ${problem}`);
+  }
+  const scopes = [...new Set(input.scopes ?? [])];
+  for (const scope of scopes)
+    if (!SCOPE_TOKEN.test(scope)) throw invalid(`scope ${JSON.stringify(scope)} has characters RFC 6749 §3.3 does not allow`);
+
+  const access = input.access_token_lifetime ?? Math.min(DEFAULT_LIFETIMES.access, maxTokenLifetime);
+  if (access < 30 || access > maxTokenLifetime)
+    throw invalid(`access_token_lifetime must be from 30 to ${maxTokenLifetime} seconds`);
+  const refresh = input.refresh_token_lifetime ?? DEFAULT_LIFETIMES.refresh;
+  const refreshIdle = input.refresh_token_idle_lifetime ?? Math.min(DEFAULT_LIFETIMES.refreshIdle, refresh);
+  if (refreshIdle > refresh) throw invalid('refresh_token_idle_lifetime cannot exceed refresh_token_lifetime');
+
+  return {
+    name: input.name,
+    type,
+    grantTypes: grants,
+    responseTypes: responseTypesFor(grants),
+    redirectUris,
+    postLogoutRedirectUris: postLogout,
+    scopes,
+    firstParty,
+    requirePkce: input.require_pkce ?? true,
+    requireDpop: input.require_dpop ?? false,
+    requireAttestation: input.require_attestation ?? false,
+    authMethod,
+    jwks: authMethod === 'private_key_jwt' ? (input.jwks ?? null) : null,
+    accessTokenLifetime: access,
+    refreshTokenLifetime: refresh,
+    refreshTokenIdleLifetime: refreshIdle,
+  };
+}
+
+export function usesSecret(method: TokenAuthMethod): boolean {
+  return SECRET_METHODS.includes(method);
+}

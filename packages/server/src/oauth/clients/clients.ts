@@ -1,0 +1,132 @@
+import { randomBytes } from 'node:crypto';
+import type { ClientView } from '@portcullis/protocol';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/index.ts';
+import type { EventBus } from '../../events/index.ts';
+import { NotFound, OAuthError } from '../../http/errors.ts';
+import type { SecretDigests } from '../../keys/index.ts';
+import { type ClientMetadataInput, checkClientMetadata, usesSecret } from './check-client-metadata.ts';
+import { type Client, clientFromRow, toClientView } from './client.ts';
+import * as store from './client-store.ts';
+
+const CHANGED = 'clients.changed';
+
+/**
+ * Registered OAuth clients. The token endpoint reads them from memory (no query per request);
+ * every change reloads the cache on every node through the event bus.
+ */
+export class Clients {
+  readonly #db: Kysely<Database>;
+  readonly #digests: SecretDigests;
+  readonly #bus: EventBus;
+  readonly #maxTokenLifetime: number;
+  #byId = new Map<string, Client>();
+  #unsubscribe: () => void = () => {};
+
+  private constructor(db: Kysely<Database>, digests: SecretDigests, bus: EventBus, maxTokenLifetime: number) {
+    this.#db = db;
+    this.#digests = digests;
+    this.#bus = bus;
+    this.#maxTokenLifetime = maxTokenLifetime;
+  }
+
+  static async open(db: Kysely<Database>, digests: SecretDigests, bus: EventBus, maxTokenLifetime: number): Promise<Clients> {
+    const clients = new Clients(db, digests, bus, maxTokenLifetime);
+    await clients.reload();
+    clients.#unsubscribe = bus.subscribe(CHANGED, () => {
+      clients.reload().catch(() => {});
+    });
+    return clients;
+  }
+
+  close(): void {
+    this.#unsubscribe();
+  }
+
+  async reload(): Promise<void> {
+    const rows = await store.listClientRows(this.#db);
+    this.#byId = new Map(rows.map((r) => [r.client_id, clientFromRow(r)]));
+  }
+
+  async #changed(): Promise<void> {
+    await this.reload();
+    await this.#bus.publish(CHANGED, {});
+  }
+
+  /** The client with this id, from memory; undefined when unknown. */
+  find(clientId: string): Client | undefined {
+    return this.#byId.get(clientId);
+  }
+
+  /** Constant-time check of a presented secret against the client's stored digest. */
+  secretMatches(client: Client, secret: string): boolean {
+    return client.secretHash !== null && this.#digests.matches('client-secret', secret, client.secretHash);
+  }
+
+  async create(input: ClientMetadataInput): Promise<{ client: ClientView; secret: string | null }> {
+    const meta = checkClientMetadata(input, this.#maxTokenLifetime);
+    const clientId = `pc_${randomBytes(16).toString('base64url')}`;
+    // ≥ 256 bits: shown once, stored only as a keyed digest.
+    const secret = usesSecret(meta.authMethod) ? `pcs_${randomBytes(32).toString('base64url')}` : null;
+    const now = Date.now();
+    await store.insertClient(this.#db, {
+      client_id: clientId,
+      name: meta.name,
+      type: meta.type,
+      first_party: meta.firstParty ? 1 : 0,
+      grant_types: JSON.stringify(meta.grantTypes),
+      response_types: JSON.stringify(meta.responseTypes),
+      redirect_uris: JSON.stringify(meta.redirectUris),
+      post_logout_redirect_uris: JSON.stringify(meta.postLogoutRedirectUris),
+      scopes: JSON.stringify(meta.scopes),
+      token_endpoint_auth_method: meta.authMethod,
+      secret_hash: secret ? this.#digests.digest('client-secret', secret) : null,
+      jwks: meta.jwks ? JSON.stringify(meta.jwks) : null,
+      require_pkce: meta.requirePkce ? 1 : 0,
+      require_dpop: meta.requireDpop ? 1 : 0,
+      require_attestation: meta.requireAttestation ? 1 : 0,
+      access_token_lifetime: meta.accessTokenLifetime,
+      refresh_token_lifetime: meta.refreshTokenLifetime,
+      refresh_token_idle_lifetime: meta.refreshTokenIdleLifetime,
+      created_at: now,
+      updated_at: now,
+    });
+    await this.#changed();
+    return { client: toClientView(this.#require(clientId)), secret };
+  }
+
+  #require(clientId: string): Client {
+    const client = this.#byId.get(clientId);
+    if (!client) throw new NotFound(`no client with id "${clientId}"`);
+    return client;
+  }
+
+  list(): ClientView[] {
+    return [...this.#byId.values()].map(toClientView);
+  }
+
+  get(clientId: string): ClientView {
+    return toClientView(this.#require(clientId));
+  }
+
+  async rotateSecret(clientId: string): Promise<{ client_id: string; client_secret: string }> {
+    const client = this.#require(clientId);
+    if (!usesSecret(client.authMethod)) {
+      throw new OAuthError('invalid_request', `client "${clientId}" authenticates with ${client.authMethod}, not a secret`);
+    }
+    const secret = `pcs_${randomBytes(32).toString('base64url')}`;
+    await store.updateClientRow(this.#db, clientId, {
+      secret_hash: this.#digests.digest('client-secret', secret),
+      updated_at: Date.now(),
+    });
+    await this.#changed();
+    return { client_id: clientId, client_secret: secret };
+  }
+
+  async delete(clientId: string): Promise<void> {
+    this.#require(clientId);
+    // Grants, refresh tokens and access-token records go with it (foreign keys cascade).
+    if (!(await store.deleteClientRow(this.#db, clientId))) throw new NotFound(`no client with id "${clientId}"`);
+    await this.#changed();
+  }
+}

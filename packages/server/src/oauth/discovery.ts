@@ -1,0 +1,36 @@
+import { GRANT_HANDLERS } from './token/token-endpoint.ts';
+
+export const PATHS = {
+  token: '/oauth/token',
+  introspection: '/oauth/introspect',
+  revocation: '/oauth/revoke',
+  revocationFeed: '/oauth/revocations',
+  jwks: '/.well-known/jwks.json',
+} as const;
+
+const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
+const ASSERTION_ALGS = ['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512', 'EdDSA'];
+
+/**
+ * RFC 8414 / OpenID Connect Discovery metadata. It lists only what works today: each endpoint
+ * and value here has a test; features arrive in the document with their implementation.
+ */
+export function discoveryDocument(issuer: string): Record<string, unknown> {
+  return {
+    issuer,
+    token_endpoint: `${issuer}${PATHS.token}`,
+    jwks_uri: `${issuer}${PATHS.jwks}`,
+    introspection_endpoint: `${issuer}${PATHS.introspection}`,
+    revocation_endpoint: `${issuer}${PATHS.revocation}`,
+    // Not a registered metadata name: where resource servers read revoked access tokens.
+    revocation_feed_endpoint: `${issuer}${PATHS.revocationFeed}`,
+    grant_types_supported: [...GRANT_HANDLERS.keys()],
+    response_types_supported: [],
+    token_endpoint_auth_methods_supported: [...AUTH_METHODS, 'none'],
+    token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
+    introspection_endpoint_auth_methods_supported: AUTH_METHODS,
+    introspection_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
+    revocation_endpoint_auth_methods_supported: [...AUTH_METHODS, 'none'],
+    revocation_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
+  };
+}

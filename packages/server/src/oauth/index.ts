@@ -1,0 +1,5 @@
+export { registerClientsAdminRoutes } from './admin-routes.ts';
+export type { Client } from './clients/client.ts';
+export { verifyAccessToken } from './introspect.ts';
+export { OAuth } from './oauth.ts';
+export { oauthRoutes } from './routes.ts';

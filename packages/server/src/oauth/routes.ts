@@ -1,0 +1,89 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { OAuthError } from '../http/errors.ts';
+import type { Services } from '../services.ts';
+import { discoveryDocument, PATHS } from './discovery.ts';
+import { introspect } from './introspect.ts';
+import { revokeToken } from './revoke.ts';
+import { authenticateClient } from './token/authenticate-client.ts';
+import { type FormBody, parseForm, requiredParam } from './token/form.ts';
+import { dispatchGrant } from './token/token-endpoint.ts';
+
+function noStore(reply: FastifyReply): void {
+  // RFC 6749 §5.1: token responses must not be cached.
+  reply.header('cache-control', 'no-store');
+  reply.header('pragma', 'no-cache');
+}
+
+/**
+ * The authorization server's public endpoints, in one place:
+ *   GET  /.well-known/openid-configuration, /.well-known/oauth-authorization-server  discovery
+ *   POST /oauth/token        token endpoint (grant registry)
+ *   POST /oauth/introspect   RFC 7662
+ *   POST /oauth/revoke       RFC 7009
+ *   GET  /oauth/revocations  revoked access tokens that have not expired yet
+ */
+export async function oauthRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  // OAuth endpoints take form bodies (RFC 6749 §4.1.3, RFC 7662 §2.1, RFC 7009 §2.1).
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+    done(null, parseForm(body as string));
+  });
+  const issuer = () => services.publicUrl();
+  const form = (request: FastifyRequest): FormBody => {
+    if (typeof request.body !== 'object' || request.body === null) {
+      throw new OAuthError('invalid_request', 'the body must be application/x-www-form-urlencoded');
+    }
+    return request.body as FormBody;
+  };
+  const caller = (request: FastifyRequest, path: string) =>
+    authenticateClient({
+      clients: services.oauth.clients,
+      db: services.database.db,
+      issuer: issuer(),
+      endpoint: `${issuer()}${path}`,
+      authorization: request.headers.authorization,
+      form: form(request),
+    });
+
+  const discovery = async (_request: FastifyRequest, reply: FastifyReply) => {
+    reply.header('cache-control', 'public, max-age=300');
+    return discoveryDocument(issuer());
+  };
+  app.get('/.well-known/openid-configuration', discovery);
+  app.get('/.well-known/oauth-authorization-server', discovery);
+
+  app.post(PATHS.token, async (request, reply) => {
+    noStore(reply);
+    const body = form(request);
+    const client = await caller(request, PATHS.token);
+    return dispatchGrant(requiredParam(body, 'grant_type'), {
+      client,
+      form: body,
+      ip: request.ip,
+      issuer: issuer(),
+      signingKeys: services.signingKeys,
+      grants: services.oauth.grants,
+      users: services.users,
+      throttle: services.loginThrottle,
+    });
+  });
+
+  app.post(PATHS.introspection, async (request, reply) => {
+    noStore(reply);
+    const client = await caller(request, PATHS.introspection);
+    // RFC 7662 §2.1: the endpoint is for authenticated callers (resource servers, clients).
+    if (client.authMethod === 'none') throw new OAuthError('invalid_client', 'introspection needs an authenticated client', 401);
+    return introspect(client, requiredParam(form(request), 'token'), issuer(), services.signingKeys, services.oauth);
+  });
+
+  app.post(PATHS.revocation, async (request, reply) => {
+    noStore(reply);
+    const client = await caller(request, PATHS.revocation);
+    await revokeToken(client, requiredParam(form(request), 'token'), issuer(), services.signingKeys, services.oauth);
+    return reply.code(200).send();
+  });
+
+  app.get(PATHS.revocationFeed, async (_request, reply) => {
+    reply.header('cache-control', 'public, max-age=5');
+    return { revoked: services.oauth.revocations.live().map((r) => ({ jti: r.jti, exp: Math.floor(r.expires_at / 1000) })) };
+  });
+}

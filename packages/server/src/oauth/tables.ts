@@ -1,0 +1,69 @@
+/** Tables owned by `oauth/`. Times are milliseconds since the epoch; lists are JSON arrays. */
+export interface OAuthTables {
+  oauth_clients: {
+    client_id: string;
+    name: string;
+    type: string;
+    first_party: number;
+    grant_types: string;
+    response_types: string;
+    redirect_uris: string;
+    post_logout_redirect_uris: string;
+    scopes: string;
+    token_endpoint_auth_method: string;
+    /** HMAC-SHA-256 of the secret under a key derived from the master key. */
+    secret_hash: string | null;
+    /** JWK Set (JSON) for private_key_jwt. */
+    jwks: string | null;
+    require_pkce: number;
+    require_dpop: number;
+    require_attestation: number;
+    access_token_lifetime: number;
+    refresh_token_lifetime: number;
+    refresh_token_idle_lifetime: number;
+    created_at: number;
+    updated_at: number;
+  };
+  /** What a user (or a client for itself) authorized a client to do; refresh tokens hang off it. */
+  oauth_grants: {
+    id: string;
+    client_id: string;
+    user_id: string | null;
+    scope: string;
+    auth_time: number | null;
+    /** Slot for the device registry: tokens will name user + app + device. */
+    device_id: string | null;
+    created_at: number;
+    /** Absolute end of the grant: no refresh token outlives it. */
+    expires_at: number;
+    revoked_at: number | null;
+  };
+  oauth_refresh_tokens: {
+    token_hash: string;
+    grant_id: string;
+    client_id: string;
+    scope: string;
+    created_at: number;
+    /** Idle expiry. */
+    expires_at: number;
+    /** Set when rotated; presenting it again is reuse (RFC 9700 §4.14.2). */
+    used_at: number | null;
+  };
+  /** Access tokens issued under a grant, so revoking the grant can revoke them (RFC 7009 §2.1). */
+  oauth_access_tokens: {
+    jti: string;
+    grant_id: string;
+    expires_at: number;
+  };
+  /** Revoked access tokens until they expire: the source of introspection and the revocation feed. */
+  oauth_revocations: {
+    jti: string;
+    revoked_at: number;
+    expires_at: number;
+  };
+  /** `jti` values of client assertions already used (RFC 7523 §3 item 7). */
+  oauth_used_jtis: {
+    jti: string;
+    expires_at: number;
+  };
+}

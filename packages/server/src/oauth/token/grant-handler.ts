@@ -1,0 +1,54 @@
+import type { GrantType, TokenResponse } from '@portcullis/protocol';
+import type { LoginThrottle, Users } from '../../directory/index.ts';
+import { OAuthError } from '../../http/errors.ts';
+import type { SigningKeys } from '../../keys/index.ts';
+import type { Client } from '../clients/client.ts';
+import type { Grants } from '../tokens/grants.ts';
+import { type FormBody, listParam, param } from './form.ts';
+
+export interface TokenContext {
+  client: Client;
+  form: FormBody;
+  ip: string;
+  issuer: string;
+  signingKeys: SigningKeys;
+  grants: Grants;
+  users: Users;
+  throttle: LoginThrottle;
+}
+
+/** One grant type at the token endpoint (RFC 6749 §4); the endpoint dispatches on `grant_type`. */
+export interface GrantHandler {
+  readonly grantType: GrantType;
+  handle(ctx: TokenContext): Promise<TokenResponse>;
+}
+
+/**
+ * RFC 6749 §3.3: the requested scope must be within what the client may ask for; no scope means
+ * everything the client is registered for.
+ */
+export function resolveScope(client: Client, form: FormBody): string {
+  const requested = param(form, 'scope');
+  if (requested === undefined) return client.scopes.join(' ');
+  const wanted = [...new Set(requested.split(' ').filter(Boolean))];
+  const refused = wanted.filter((s) => !client.scopes.includes(s));
+  if (refused.length > 0) throw new OAuthError('invalid_scope', `this client may not request ${refused.join(' ')}`);
+  return wanted.join(' ');
+}
+
+/** RFC 8707 §2: each `resource` is an absolute URI without a fragment; it becomes the token's `aud`. */
+export function resolveAudience(form: FormBody, issuer: string): string | string[] {
+  const resources = listParam(form, 'resource');
+  for (const resource of resources) {
+    let url: URL | null = null;
+    try {
+      url = new URL(resource);
+    } catch {
+      url = null;
+    }
+    if (!url || resource.includes('#'))
+      throw new OAuthError('invalid_target', 'each resource must be an absolute URI without a fragment');
+  }
+  if (resources.length === 0) return issuer;
+  return resources.length === 1 ? (resources[0] as string) : resources;
+}

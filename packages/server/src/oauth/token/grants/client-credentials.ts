@@ -1,0 +1,28 @@
+import type { TokenResponse } from '@portcullis/protocol';
+import { issueAccessToken } from '../../tokens/access-tokens.ts';
+import { type GrantHandler, resolveAudience, resolveScope, type TokenContext } from '../grant-handler.ts';
+
+/**
+ * RFC 6749 §4.4: a confidential client obtains a token for itself. No refresh token (§4.4.3),
+ * nothing stored: the signed JWT is the whole state, which keeps this path fast.
+ */
+export const clientCredentialsGrant: GrantHandler = {
+  grantType: 'client_credentials',
+  async handle(ctx: TokenContext): Promise<TokenResponse> {
+    const scope = resolveScope(ctx.client, ctx.form);
+    const token = issueAccessToken(ctx.signingKeys, {
+      issuer: ctx.issuer,
+      clientId: ctx.client.clientId,
+      scope,
+      audience: resolveAudience(ctx.form, ctx.issuer),
+      lifetime: ctx.client.accessTokenLifetime,
+    });
+    const response: TokenResponse = {
+      access_token: token.token,
+      token_type: 'Bearer',
+      expires_in: ctx.client.accessTokenLifetime,
+    };
+    if (scope) response.scope = scope;
+    return response;
+  },
+};
