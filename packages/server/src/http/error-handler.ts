@@ -26,7 +26,11 @@ const FASTIFY_DESCRIPTIONS: Record<string, string> = {
 };
 
 function send(reply: FastifyReply, status: number, body: ErrorBody): FastifyReply {
-  if (status === 401 && !reply.hasHeader('www-authenticate')) {
+  if (
+    status === 401 &&
+    (body.error === 'invalid_token' || body.error === 'unauthorized') &&
+    !reply.hasHeader('www-authenticate')
+  ) {
     // RFC 6750 §3: a 401 says which scheme to use and why.
     reply.header('www-authenticate', `Bearer realm="portcullis", error="${body.error}"`);
   }

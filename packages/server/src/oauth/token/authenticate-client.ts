@@ -101,8 +101,7 @@ async function verifyAssertion(ctx: ClientAuthContext, assertion: string, bodyId
   if (typeof clientId !== 'string' || (bodyId !== undefined && bodyId !== clientId))
     throw invalidClient('client authentication failed', false);
   const client = ctx.clients.find(clientId);
-  if (!client || client.authMethod !== 'private_key_jwt' || !client.jwks)
-    throw invalidClient('client authentication failed', false);
+  if (client?.authMethod !== 'private_key_jwt' || !client.jwks) throw invalidClient('client authentication failed', false);
   let payload: { jti?: unknown; exp?: unknown; iat?: unknown };
   try {
     // RFC 7523 §3: iss = sub = client_id, aud names this server, exp present; signature by a registered key.
