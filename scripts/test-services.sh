@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Makes PostgreSQL 15 and Redis available on loopback for the test suites.
+# Makes PostgreSQL 15 and Redis available on loopback for the test suites, and installs
+# Debian's Chromium for the browser tests (packages/server/test/browser/).
 # Works on a fresh Debian 12 machine and on an already-prepared one (idempotent).
 #
 #   eval "$(scripts/test-services.sh)"
 #
-# Progress goes to stderr; stdout carries only the two `export` lines.
+# Progress goes to stderr; stdout carries only the three `export` lines.
 set -euo pipefail
 
 PG_MAJOR=15
@@ -14,6 +15,7 @@ DB_USER=portcullis
 DB_PASSWORD=portcullis
 DB_NAME=portcullis_test
 REDIS_PORT=6379
+CHROMIUM=/usr/bin/chromium
 WAIT_SECONDS=30
 
 log() { printf 'test-services: %s\n' "$*" >&2; }
@@ -40,12 +42,17 @@ fi
 if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
   missing+=(redis-server)
 fi
+# Debian's build, not Playwright's download: this machine reaches only the npm and Debian registries.
+if [ ! -x "$CHROMIUM" ]; then
+  missing+=(chromium)
+fi
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing ${missing[*]} with apt"
   export DEBIAN_FRONTEND=noninteractive
   as_root apt-get update >&2
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >&2
   [ -x "/usr/lib/postgresql/$PG_MAJOR/bin/postgres" ] || die "PostgreSQL $PG_MAJOR is not available after installing postgresql"
+  [ -x "$CHROMIUM" ] || die "$CHROMIUM is not available after installing chromium"
 fi
 
 # --- PostgreSQL --------------------------------------------------------------
@@ -110,3 +117,4 @@ log "PostgreSQL and Redis are ready"
 
 echo "export PORTCULLIS_TEST_POSTGRES_URL=postgres://$DB_USER:$DB_PASSWORD@127.0.0.1:$PG_PORT/$DB_NAME"
 echo "export PORTCULLIS_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
+echo "export PORTCULLIS_TEST_CHROMIUM=$CHROMIUM"

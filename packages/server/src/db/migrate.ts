@@ -3,11 +3,13 @@ import { type Migration, type MigrationProvider, Migrator } from 'kysely/migrati
 import type { Database } from './database.ts';
 import * as foundation from './migrations/0001-foundation.ts';
 import * as oauth from './migrations/0002-oauth.ts';
+import * as authorizationCode from './migrations/0003-authorization-code.ts';
 
 /** The ordered list of migrations this code knows. Append only. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-foundation': foundation,
   '0002-oauth': oauth,
+  '0003-authorization-code': authorizationCode,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

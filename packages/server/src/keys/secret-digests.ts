@@ -1,6 +1,14 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 
-export type DigestPurpose = 'admin-key' | 'client-secret' | 'refresh-token' | 'registration-token' | 'initial-access-token';
+export type DigestPurpose =
+  | 'admin-key'
+  | 'client-secret'
+  | 'refresh-token'
+  | 'registration-token'
+  | 'initial-access-token'
+  | 'session'
+  | 'browser'
+  | 'authorization-code';
 
 /**
  * Keyed digests of high-entropy secrets (admin keys, client secrets, refresh tokens). The random

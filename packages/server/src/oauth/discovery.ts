@@ -1,6 +1,10 @@
+import { SUPPORTED_RESPONSE_TYPES } from './authorize/check-response-type.ts';
+import { OIDC_SCOPES } from './authorize/check-scope.ts';
 import { GRANT_HANDLERS } from './token/token-endpoint.ts';
 
 export const PATHS = {
+  authorization: '/oauth/authorize',
+  userinfo: '/oauth/userinfo',
   token: '/oauth/token',
   introspection: '/oauth/introspect',
   revocation: '/oauth/revoke',
@@ -18,14 +22,45 @@ const ASSERTION_ALGS = ['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'R
 export function discoveryDocument(issuer: string): Record<string, unknown> {
   return {
     issuer,
+    authorization_endpoint: `${issuer}${PATHS.authorization}`,
     token_endpoint: `${issuer}${PATHS.token}`,
+    userinfo_endpoint: `${issuer}${PATHS.userinfo}`,
     jwks_uri: `${issuer}${PATHS.jwks}`,
     introspection_endpoint: `${issuer}${PATHS.introspection}`,
     revocation_endpoint: `${issuer}${PATHS.revocation}`,
     // Not a registered metadata name: where resource servers read revoked access tokens.
     revocation_feed_endpoint: `${issuer}${PATHS.revocationFeed}`,
     grant_types_supported: [...GRANT_HANDLERS.keys()],
-    response_types_supported: [],
+    response_types_supported: [...SUPPORTED_RESPONSE_TYPES],
+    response_modes_supported: ['query', 'fragment', 'form_post'],
+    code_challenge_methods_supported: ['S256'],
+    authorization_response_iss_parameter_supported: true,
+    scopes_supported: OIDC_SCOPES,
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: ['ES256', 'EdDSA', 'RS256'],
+    claims_supported: [
+      'sub',
+      'iss',
+      'aud',
+      'exp',
+      'iat',
+      'auth_time',
+      'nonce',
+      'azp',
+      'sid',
+      'at_hash',
+      'name',
+      'given_name',
+      'family_name',
+      'preferred_username',
+      'updated_at',
+      'email',
+      'email_verified',
+    ],
+    prompt_values_supported: ['none', 'login', 'consent'],
+    claims_parameter_supported: false,
+    request_parameter_supported: false,
+    request_uri_parameter_supported: false,
     token_endpoint_auth_methods_supported: [...AUTH_METHODS, 'none'],
     token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
     introspection_endpoint_auth_methods_supported: AUTH_METHODS,

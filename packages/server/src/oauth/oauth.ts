@@ -2,6 +2,10 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/index.ts';
 import type { EventBus } from '../events/index.ts';
 import type { SecretDigests } from '../keys/index.ts';
+import { Codes } from './authorize/codes.ts';
+import { Consents } from './authorize/consents.ts';
+import { Interactions } from './authorize/interactions.ts';
+import { Sessions } from './authorize/sessions.ts';
 import { Clients } from './clients/clients.ts';
 import { Grants } from './tokens/grants.ts';
 import * as grantsStore from './tokens/grants-store.ts';
@@ -14,12 +18,20 @@ export class OAuth {
   readonly clients: Clients;
   readonly grants: Grants;
   readonly revocations: Revocations;
+  readonly sessions: Sessions;
+  readonly consents: Consents;
+  readonly codes: Codes;
+  readonly interactions: Interactions;
   readonly #timer: NodeJS.Timeout;
 
-  private constructor(clients: Clients, grants: Grants, revocations: Revocations, db: Kysely<Database>) {
+  private constructor(clients: Clients, grants: Grants, revocations: Revocations, db: Kysely<Database>, digests: SecretDigests) {
     this.clients = clients;
     this.grants = grants;
     this.revocations = revocations;
+    this.sessions = new Sessions(db, digests);
+    this.consents = new Consents(db);
+    this.codes = new Codes(db, digests);
+    this.interactions = new Interactions(db, digests);
     this.#timer = setInterval(() => {
       grantsStore.deleteExpired(db, Date.now()).catch(() => {});
     }, HOUSEKEEPING_MS);
@@ -29,7 +41,7 @@ export class OAuth {
   static async open(db: Kysely<Database>, digests: SecretDigests, bus: EventBus, maxTokenLifetime: number): Promise<OAuth> {
     const clients = await Clients.open(db, digests, bus, maxTokenLifetime);
     const revocations = await Revocations.open(db, bus);
-    return new OAuth(clients, new Grants(db, digests, revocations), revocations, db);
+    return new OAuth(clients, new Grants(db, digests, revocations), revocations, db, digests);
   }
 
   close(): void {

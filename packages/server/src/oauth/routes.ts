@@ -1,12 +1,16 @@
+import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OAuthError } from '../http/errors.ts';
 import type { Services } from '../services.ts';
+import { handleAuthorize, INTERACTION_PATH } from './authorize/authorize-endpoint.ts';
 import { discoveryDocument, PATHS } from './discovery.ts';
+import { showInteraction, submitConsent, submitLogin } from './interaction/interaction-endpoints.ts';
 import { introspect } from './introspect.ts';
 import { revokeToken } from './revoke.ts';
 import { authenticateClient } from './token/authenticate-client.ts';
 import { type FormBody, parseForm, requiredParam } from './token/form.ts';
 import { dispatchGrant } from './token/token-endpoint.ts';
+import { handleUserinfo } from './userinfo.ts';
 
 function noStore(reply: FastifyReply): void {
   // RFC 6749 §5.1: token responses must not be cached.
@@ -17,6 +21,10 @@ function noStore(reply: FastifyReply): void {
 /**
  * The authorization server's public endpoints, in one place:
  *   GET  /.well-known/openid-configuration, /.well-known/oauth-authorization-server  discovery
+ *   GET|POST /oauth/authorize                  authorization endpoint (pipeline.ts)
+ *   GET  /oauth/interaction/:id                login or consent page
+ *   POST /oauth/interaction/:id/login|consent  their forms
+ *   GET|POST /oauth/userinfo                   OIDC Core §5.3
  *   POST /oauth/token        token endpoint (grant registry)
  *   POST /oauth/introspect   RFC 7662
  *   POST /oauth/revoke       RFC 7009
@@ -27,6 +35,7 @@ export async function oauthRoutes(app: FastifyInstance, services: Services): Pro
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
     done(null, parseForm(body as string));
   });
+  await app.register(cookie);
   const issuer = () => services.publicUrl();
   const form = (request: FastifyRequest): FormBody => {
     if (typeof request.body !== 'object' || request.body === null) {
@@ -51,6 +60,18 @@ export async function oauthRoutes(app: FastifyInstance, services: Services): Pro
   app.get('/.well-known/openid-configuration', discovery);
   app.get('/.well-known/oauth-authorization-server', discovery);
 
+  app.get(PATHS.authorization, (request, reply) => handleAuthorize(request, reply, services));
+  app.post(PATHS.authorization, (request, reply) => handleAuthorize(request, reply, services));
+  app.get<{ Params: { id: string } }>(`${INTERACTION_PATH}/:id`, (request, reply) => showInteraction(request, reply, services));
+  app.post<{ Params: { id: string } }>(`${INTERACTION_PATH}/:id/login`, (request, reply) =>
+    submitLogin(request, reply, services),
+  );
+  app.post<{ Params: { id: string } }>(`${INTERACTION_PATH}/:id/consent`, (request, reply) =>
+    submitConsent(request, reply, services),
+  );
+  app.get(PATHS.userinfo, (request, reply) => handleUserinfo(request, reply, services));
+  app.post(PATHS.userinfo, (request, reply) => handleUserinfo(request, reply, services));
+
   app.post(PATHS.token, async (request, reply) => {
     noStore(reply);
     const body = form(request);
@@ -64,6 +85,7 @@ export async function oauthRoutes(app: FastifyInstance, services: Services): Pro
       grants: services.oauth.grants,
       users: services.users,
       throttle: services.loginThrottle,
+      oauth: services.oauth,
     });
   });
 

@@ -66,4 +66,52 @@ export interface OAuthTables {
     jti: string;
     expires_at: number;
   };
+  /** A browser's login at this server; the cookie holds the secret, the table only its digest. */
+  oauth_sessions: {
+    id_hash: string;
+    /** Public session id, the ID token's `sid`. */
+    sid: string;
+    user_id: string;
+    auth_time: number;
+    created_at: number;
+    expires_at: number;
+  };
+  /** An authorization request waiting for the user to log in or consent. */
+  oauth_interactions: {
+    id: string;
+    /** Digest of the browser-binding cookie: the interaction continues only in the browser that began it. */
+    browser_hash: string;
+    csrf: string;
+    client_id: string;
+    /** The validated authorization request (JSON). */
+    request: string;
+    user_id: string | null;
+    sid: string | null;
+    auth_time: number | null;
+    created_at: number;
+    expires_at: number;
+  };
+  oauth_codes: {
+    code_hash: string;
+    client_id: string;
+    user_id: string;
+    redirect_uri: string;
+    scope: string;
+    nonce: string | null;
+    code_challenge: string | null;
+    sid: string | null;
+    auth_time: number;
+    created_at: number;
+    expires_at: number;
+    used_at: number | null;
+    /** Set when exchanged, so a replay can revoke what the first exchange issued. */
+    grant_id: string | null;
+  };
+  /** What a user allowed a client to access; asked again only for more. */
+  oauth_consents: {
+    user_id: string;
+    client_id: string;
+    scope: string;
+    created_at: number;
+  };
 }

@@ -3,6 +3,7 @@ import type { LoginThrottle, Users } from '../../directory/index.ts';
 import { OAuthError } from '../../http/errors.ts';
 import type { SigningKeys } from '../../keys/index.ts';
 import type { Client } from '../clients/client.ts';
+import type { OAuth } from '../oauth.ts';
 import type { Grants } from '../tokens/grants.ts';
 import { type FormBody, listParam, param } from './form.ts';
 
@@ -15,6 +16,7 @@ export interface TokenContext {
   grants: Grants;
   users: Users;
   throttle: LoginThrottle;
+  oauth: OAuth;
 }
 
 /** One grant type at the token endpoint (RFC 6749 §4); the endpoint dispatches on `grant_type`. */

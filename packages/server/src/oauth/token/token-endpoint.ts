@@ -1,13 +1,14 @@
 import type { TokenResponse } from '@portcullis/protocol';
 import { OAuthError } from '../../http/errors.ts';
 import type { GrantHandler, TokenContext } from './grant-handler.ts';
+import { authorizationCodeGrant } from './grants/authorization-code.ts';
 import { clientCredentialsGrant } from './grants/client-credentials.ts';
 import { passwordGrant } from './grants/password.ts';
 import { refreshTokenGrant } from './grants/refresh-token.ts';
 
 /** The grant types this server implements; discovery advertises exactly these. */
 export const GRANT_HANDLERS: ReadonlyMap<string, GrantHandler> = new Map(
-  [clientCredentialsGrant, passwordGrant, refreshTokenGrant].map((h) => [h.grantType, h]),
+  [authorizationCodeGrant, clientCredentialsGrant, passwordGrant, refreshTokenGrant].map((h) => [h.grantType, h]),
 );
 
 /** RFC 6749 §5.2: unknown → unsupported_grant_type; not registered for this client → unauthorized_client. */

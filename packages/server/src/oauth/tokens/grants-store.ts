@@ -100,4 +100,10 @@ export async function deleteExpired(db: Kysely<Database>, now: number): Promise<
   await db.deleteFrom('oauth_revocations').where('expires_at', '<=', now).execute();
   await db.deleteFrom('oauth_access_tokens').where('expires_at', '<=', now).execute();
   await db.deleteFrom('oauth_used_jtis').where('expires_at', '<=', now).execute();
+  await db
+    .deleteFrom('oauth_codes')
+    .where('expires_at', '<=', now - 3600_000)
+    .execute();
+  await db.deleteFrom('oauth_interactions').where('expires_at', '<=', now).execute();
+  await db.deleteFrom('oauth_sessions').where('expires_at', '<=', now).execute();
 }

@@ -1,0 +1,51 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/index.ts';
+
+/** What each user allowed each client; a request within it needs no consent page. */
+export class Consents {
+  readonly #db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  async covers(userId: string, clientId: string, scope: string): Promise<boolean> {
+    const row = await this.#db
+      .selectFrom('oauth_consents')
+      .select('scope')
+      .where('user_id', '=', userId)
+      .where('client_id', '=', clientId)
+      .executeTakeFirst();
+    if (!row) return false;
+    const granted = new Set(row.scope.split(' '));
+    return scope
+      .split(' ')
+      .filter(Boolean)
+      .every((s) => granted.has(s));
+  }
+
+  /** Adds to what the user allowed (consent widens; revoke removes it all). */
+  async grant(userId: string, clientId: string, scope: string): Promise<void> {
+    const row = await this.#db
+      .selectFrom('oauth_consents')
+      .select('scope')
+      .where('user_id', '=', userId)
+      .where('client_id', '=', clientId)
+      .executeTakeFirst();
+    const merged = [...new Set([...(row?.scope.split(' ') ?? []), ...scope.split(' ')].filter(Boolean))].join(' ');
+    await this.#db
+      .insertInto('oauth_consents')
+      .values({ user_id: userId, client_id: clientId, scope: merged, created_at: Date.now() })
+      .onConflict((oc) => oc.columns(['user_id', 'client_id']).doUpdateSet({ scope: merged }))
+      .execute();
+  }
+
+  async revoke(userId: string, clientId: string): Promise<boolean> {
+    const result = await this.#db
+      .deleteFrom('oauth_consents')
+      .where('user_id', '=', userId)
+      .where('client_id', '=', clientId)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) === 1;
+  }
+}

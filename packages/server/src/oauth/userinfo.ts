@@ -1,0 +1,40 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { HttpError } from '../http/errors.ts';
+import type { Services } from '../services.ts';
+import { verifyAccessToken } from './introspect.ts';
+import { userClaims } from './tokens/id-tokens.ts';
+
+function bearerError(
+  status: number,
+  code: 'invalid_token' | 'insufficient_scope' | 'invalid_request',
+  description: string,
+): HttpError {
+  const error = new HttpError(status, code, description);
+  // RFC 6750 §3: the challenge names the error; without credentials it names none.
+  error.headers['www-authenticate'] = `Bearer realm="portcullis", error="${code}", error_description="${description}"`;
+  return error;
+}
+
+/** OIDC Core §5.3: GET or POST with a bearer access token that carries the openid scope. */
+export async function handleUserinfo(request: FastifyRequest, reply: FastifyReply, services: Services) {
+  reply.header('cache-control', 'no-store');
+  const header = request.headers.authorization;
+  const fromBody = (request.body as Record<string, unknown> | undefined)?.access_token;
+  // RFC 6750 §2: one method per request; the query-string method is not accepted (RFC 9700 §2.4... §4.3.2).
+  if (header && fromBody !== undefined) throw bearerError(400, 'invalid_request', 'use one way to send the access token');
+  const token = header ? /^Bearer +(\S+)$/i.exec(header)?.[1] : typeof fromBody === 'string' ? fromBody : undefined;
+  if (!token) {
+    const error = new HttpError(401, 'invalid_token', 'an access token is required');
+    error.headers['www-authenticate'] = 'Bearer realm="portcullis"';
+    throw error;
+  }
+  const payload = await verifyAccessToken(token, services.publicUrl(), services.signingKeys, services.oauth);
+  if (!payload) throw bearerError(401, 'invalid_token', 'the access token is invalid, expired or revoked');
+  const scope = typeof payload.scope === 'string' ? payload.scope : '';
+  if (!scope.split(' ').includes('openid') || payload.sub === payload.client_id) {
+    throw bearerError(403, 'insufficient_scope', 'the access token does not carry the openid scope of a user');
+  }
+  const user = await services.users.get(String(payload.sub)).catch(() => null);
+  if (!user) throw bearerError(401, 'invalid_token', 'the user no longer exists');
+  return userClaims(user, scope);
+}
