@@ -98,6 +98,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       database,
       bus,
       envelope,
+      digests,
       signingKeys,
       users: new Users(database.db, {
         memory: config.argon2MemoryKib,

@@ -5,6 +5,7 @@ import type { DatabaseHandle } from './db/index.ts';
 import type { LoginThrottle, Users } from './directory/index.ts';
 import type { EventBus } from './events/index.ts';
 import type { Envelope } from './keys/envelope.ts';
+import type { SecretDigests } from './keys/secret-digests.ts';
 import type { SigningKeys } from './keys/signing-keys.ts';
 import type { OAuth } from './oauth/index.ts';
 
@@ -14,6 +15,7 @@ export interface Services {
   database: DatabaseHandle;
   bus: EventBus;
   envelope: Envelope;
+  digests: SecretDigests;
   signingKeys: SigningKeys;
   users: Users;
   loginThrottle: LoginThrottle;

@@ -4,6 +4,7 @@ import { registerUsersAdminRoutes } from '../directory/routes.ts';
 import { ADMIN_ERROR_RESPONSES } from '../http/schemas.ts';
 import { registerKeysAdminRoutes } from '../keys/routes.ts';
 import { registerClientsAdminRoutes } from '../oauth/index.ts';
+import { registerInitialAccessTokenAdminRoutes } from '../oauth/registration/index.ts';
 import type { Services } from '../services.ts';
 import { authenticateAdmin } from './access.ts';
 import { registerAdminRoutes } from './routes.ts';
@@ -60,4 +61,5 @@ export async function adminPlugin(app: FastifyInstance, services: Services): Pro
   registerUsersAdminRoutes(app, services);
   registerKeysAdminRoutes(app, services);
   registerClientsAdminRoutes(app, services);
+  registerInitialAccessTokenAdminRoutes(app, services);
 }

@@ -83,7 +83,10 @@ export function registerUsersAdminRoutes(fastify: FastifyInstance, services: Ser
       schema: { summary: 'Delete a user', params: UserRef, response: { 204: Type.Null() } },
     },
     async (request, reply) => {
-      await services.users.delete(request.params.username);
+      const user = await services.users.get(request.params.username);
+      // The user's tokens are announced as revoked before the grants cascade away with the user.
+      await services.oauth.grants.revokeAllFor({ userId: user.id });
+      await services.users.delete(user.id);
       return reply.code(204).send(null);
     },
   );

@@ -8,7 +8,10 @@ export type DigestPurpose =
   | 'initial-access-token'
   | 'session'
   | 'browser'
-  | 'authorization-code';
+  | 'authorization-code'
+  | 'logout-confirmation'
+  | 'par'
+  | 'dpop-nonce';
 
 /**
  * Keyed digests of high-entropy secrets (admin keys, client secrets, refresh tokens). The random

@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { CLIENT_TYPES, GRANT_TYPES, TOKEN_AUTH_METHODS } from '@portcullis/protocol';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { NotFound } from '../http/errors.ts';
 import { DateTime } from '../http/schemas.ts';
 import type { Services } from '../services.ts';
 
@@ -107,6 +108,62 @@ export function registerClientsAdminRoutes(fastify: FastifyInstance, services: S
     async (request) => services.oauth.clients.rotateSecret(request.params.id),
   );
 
+  const UserRef = Type.Object({ username: Type.String({ minLength: 1, maxLength: 256 }) });
+  const Consent = Type.Object({
+    client_id: Type.String(),
+    client_name: Type.String(),
+    scope: Type.String(),
+    created_at: DateTime,
+  });
+
+  app.get(
+    '/users/:username/consents',
+    {
+      config: { access: 'read' },
+      schema: {
+        summary: 'What the user allowed each third-party client',
+        params: UserRef,
+        response: { 200: Type.Object({ consents: Type.Array(Consent) }) },
+      },
+    },
+    async (request) => {
+      const user = await services.users.get(request.params.username);
+      const consents = await services.oauth.consents.list(user.id);
+      return {
+        consents: consents.map((c) => ({
+          client_id: c.client_id,
+          client_name: services.oauth.clients.find(c.client_id)?.name ?? c.client_id,
+          scope: c.scope,
+          created_at: new Date(c.created_at).toISOString(),
+        })),
+      };
+    },
+  );
+
+  app.delete(
+    '/users/:username/consents/:id',
+    {
+      config: { access: 'write', action: 'consents.revoke' },
+      schema: {
+        summary: "Revoke a user's consent for a client, with every grant and token it gave that client",
+        params: Type.Object({
+          username: Type.String({ minLength: 1, maxLength: 256 }),
+          id: Type.String({ minLength: 1, maxLength: 100 }),
+        }),
+        response: { 204: Type.Null() },
+      },
+    },
+    async (request, reply) => {
+      const user = await services.users.get(request.params.username);
+      request.auditTarget = `${user.username}/${request.params.id}`;
+      if (!(await services.oauth.consents.revoke(user.id, request.params.id))) {
+        throw new NotFound(`user "${user.username}" has no consent for client "${request.params.id}"`);
+      }
+      await services.oauth.grants.revokeAllFor({ userId: user.id, clientId: request.params.id });
+      return reply.code(204).send(null);
+    },
+  );
+
   app.delete(
     '/clients/:id',
     {
@@ -114,6 +171,9 @@ export function registerClientsAdminRoutes(fastify: FastifyInstance, services: S
       schema: { summary: 'Delete an OAuth client with its grants and tokens', params: ClientId, response: { 204: Type.Null() } },
     },
     async (request, reply) => {
+      services.oauth.clients.get(request.params.id);
+      // Announce its users' tokens as revoked before the rows cascade away with the client.
+      await services.oauth.grants.revokeAllFor({ clientId: request.params.id });
       await services.oauth.clients.delete(request.params.id);
       return reply.code(204).send(null);
     },

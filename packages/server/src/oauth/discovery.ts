@@ -1,10 +1,14 @@
 import { SUPPORTED_RESPONSE_TYPES } from './authorize/check-response-type.ts';
 import { OIDC_SCOPES } from './authorize/check-scope.ts';
+import { DPOP_ALGS } from './dpop/verify-dpop-proof.ts';
+import { REGISTRATION_PATH } from './registration/index.ts';
 import { GRANT_HANDLERS } from './token/token-endpoint.ts';
 
 export const PATHS = {
   authorization: '/oauth/authorize',
   userinfo: '/oauth/userinfo',
+  endSession: '/oauth/logout',
+  pushedAuthorization: '/oauth/par',
   token: '/oauth/token',
   introspection: '/oauth/introspect',
   revocation: '/oauth/revoke',
@@ -25,12 +29,16 @@ export function discoveryDocument(issuer: string): Record<string, unknown> {
     authorization_endpoint: `${issuer}${PATHS.authorization}`,
     token_endpoint: `${issuer}${PATHS.token}`,
     userinfo_endpoint: `${issuer}${PATHS.userinfo}`,
+    end_session_endpoint: `${issuer}${PATHS.endSession}`,
+    pushed_authorization_request_endpoint: `${issuer}${PATHS.pushedAuthorization}`,
     jwks_uri: `${issuer}${PATHS.jwks}`,
     introspection_endpoint: `${issuer}${PATHS.introspection}`,
     revocation_endpoint: `${issuer}${PATHS.revocation}`,
+    registration_endpoint: `${issuer}${REGISTRATION_PATH}`,
     // Not a registered metadata name: where resource servers read revoked access tokens.
     revocation_feed_endpoint: `${issuer}${PATHS.revocationFeed}`,
-    grant_types_supported: [...GRANT_HANDLERS.keys()],
+    // RFC 8414 §2: implicit is served by the authorization endpoint, the rest by the token endpoint.
+    grant_types_supported: [...GRANT_HANDLERS.keys(), 'implicit'],
     response_types_supported: [...SUPPORTED_RESPONSE_TYPES],
     response_modes_supported: ['query', 'fragment', 'form_post'],
     code_challenge_methods_supported: ['S256'],
@@ -67,5 +75,6 @@ export function discoveryDocument(issuer: string): Record<string, unknown> {
     introspection_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
     revocation_endpoint_auth_methods_supported: [...AUTH_METHODS, 'none'],
     revocation_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
+    dpop_signing_alg_values_supported: DPOP_ALGS,
   };
 }

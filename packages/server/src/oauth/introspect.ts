@@ -1,6 +1,7 @@
 import { createLocalJWKSet, type JWTPayload, jwtVerify } from 'jose';
 import type { SigningKeys } from '../keys/index.ts';
 import type { Client } from './clients/client.ts';
+import { boundJkt } from './dpop/check-resource-proof.ts';
 import type { OAuth } from './oauth.ts';
 
 export interface IntrospectionResponse {
@@ -62,5 +63,5 @@ export async function introspect(
   }
   const payload = await verifyAccessToken(token, issuer, keys, oauth);
   if (!payload) return INACTIVE;
-  return { ...payload, active: true, token_type: payload.cnf ? 'DPoP' : 'Bearer' };
+  return { ...payload, active: true, token_type: boundJkt(payload) ? 'DPoP' : 'Bearer' };
 }

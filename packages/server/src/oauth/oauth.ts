@@ -5,6 +5,7 @@ import type { SecretDigests } from '../keys/index.ts';
 import { Codes } from './authorize/codes.ts';
 import { Consents } from './authorize/consents.ts';
 import { Interactions } from './authorize/interactions.ts';
+import { PushedRequests } from './authorize/pushed-requests.ts';
 import { Sessions } from './authorize/sessions.ts';
 import { Clients } from './clients/clients.ts';
 import { Grants } from './tokens/grants.ts';
@@ -22,6 +23,7 @@ export class OAuth {
   readonly consents: Consents;
   readonly codes: Codes;
   readonly interactions: Interactions;
+  readonly pushedRequests: PushedRequests;
   readonly #timer: NodeJS.Timeout;
 
   private constructor(clients: Clients, grants: Grants, revocations: Revocations, db: Kysely<Database>, digests: SecretDigests) {
@@ -32,6 +34,7 @@ export class OAuth {
     this.consents = new Consents(db);
     this.codes = new Codes(db, digests);
     this.interactions = new Interactions(db, digests);
+    this.pushedRequests = new PushedRequests(db, digests);
     this.#timer = setInterval(() => {
       grantsStore.deleteExpired(db, Date.now()).catch(() => {});
     }, HOUSEKEEPING_MS);

@@ -3,9 +3,15 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OAuthError } from '../http/errors.ts';
 import type { Services } from '../services.ts';
 import { handleAuthorize, INTERACTION_PATH } from './authorize/authorize-endpoint.ts';
+import { pushAuthorizationRequest } from './authorize/push-authorization-request.ts';
 import { discoveryDocument, PATHS } from './discovery.ts';
+import { checkTokenRequestProof } from './dpop/check-token-request-proof.ts';
+import { issueDpopNonce } from './dpop/dpop-nonce.ts';
+import { readDpopHeaders } from './dpop/read-dpop-headers.ts';
 import { showInteraction, submitConsent, submitLogin } from './interaction/interaction-endpoints.ts';
 import { introspect } from './introspect.ts';
+import { handleLogout } from './logout.ts';
+import { registerRegistrationRoutes } from './registration/index.ts';
 import { revokeToken } from './revoke.ts';
 import { authenticateClient } from './token/authenticate-client.ts';
 import { type FormBody, parseForm, requiredParam } from './token/form.ts';
@@ -38,7 +44,9 @@ export async function oauthRoutes(app: FastifyInstance, services: Services): Pro
   await app.register(cookie);
   const issuer = () => services.publicUrl();
   const form = (request: FastifyRequest): FormBody => {
-    if (typeof request.body !== 'object' || request.body === null) {
+    // RFC 6749 §4.1.3 / §4.4.2, RFC 7662 §2.1, RFC 7009 §2.1: form-encoded bodies only.
+    const type = request.headers['content-type'] ?? '';
+    if (!/^application\/x-www-form-urlencoded(;|$)/i.test(type) || typeof request.body !== 'object' || request.body === null) {
       throw new OAuthError('invalid_request', 'the body must be application/x-www-form-urlencoded');
     }
     return request.body as FormBody;
@@ -69,6 +77,8 @@ export async function oauthRoutes(app: FastifyInstance, services: Services): Pro
   app.post<{ Params: { id: string } }>(`${INTERACTION_PATH}/:id/consent`, (request, reply) =>
     submitConsent(request, reply, services),
   );
+  app.get(PATHS.endSession, (request, reply) => handleLogout(request, reply, services));
+  app.post(PATHS.endSession, (request, reply) => handleLogout(request, reply, services));
   app.get(PATHS.userinfo, (request, reply) => handleUserinfo(request, reply, services));
   app.post(PATHS.userinfo, (request, reply) => handleUserinfo(request, reply, services));
 
@@ -76,6 +86,17 @@ export async function oauthRoutes(app: FastifyInstance, services: Services): Pro
     noStore(reply);
     const body = form(request);
     const client = await caller(request, PATHS.token);
+    // RFC 9449 §8: every answer to a DPoP token request carries a fresh nonce for the next proof.
+    const dpopHeaders = readDpopHeaders(request.raw);
+    if (dpopHeaders || client.requireDpop) reply.header('dpop-nonce', issueDpopNonce(services.digests));
+    const dpop = await checkTokenRequestProof({
+      client,
+      headers: dpopHeaders,
+      method: request.method,
+      url: `${issuer()}${PATHS.token}`,
+      db: services.database.db,
+      digests: services.digests,
+    });
     return dispatchGrant(requiredParam(body, 'grant_type'), {
       client,
       form: body,
@@ -86,7 +107,14 @@ export async function oauthRoutes(app: FastifyInstance, services: Services): Pro
       users: services.users,
       throttle: services.loginThrottle,
       oauth: services.oauth,
+      dpop,
     });
+  });
+
+  app.post(PATHS.pushedAuthorization, async (request, reply) => {
+    noStore(reply);
+    const client = await caller(request, PATHS.pushedAuthorization);
+    return reply.code(201).send(await pushAuthorizationRequest(services, client, form(request)));
   });
 
   app.post(PATHS.introspection, async (request, reply) => {
@@ -108,4 +136,6 @@ export async function oauthRoutes(app: FastifyInstance, services: Services): Pro
     reply.header('cache-control', 'public, max-age=5');
     return { revoked: services.oauth.revocations.live().map((r) => ({ jti: r.jti, exp: Math.floor(r.expires_at / 1000) })) };
   });
+
+  registerRegistrationRoutes(app, services);
 }

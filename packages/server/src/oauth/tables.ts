@@ -48,6 +48,8 @@ export interface OAuthTables {
     expires_at: number;
     /** Set when rotated; presenting it again is reuse (RFC 9700 §4.14.2). */
     used_at: number | null;
+    /** RFC 9449 §5: the DPoP key thumbprint a public client's refresh token is bound to. */
+    dpop_jkt: string | null;
   };
   /** Access tokens issued under a grant, so revoking the grant can revoke them (RFC 7009 §2.1). */
   oauth_access_tokens: {
@@ -96,6 +98,7 @@ export interface OAuthTables {
     client_id: string;
     user_id: string;
     redirect_uri: string;
+    redirect_uri_given: number;
     scope: string;
     nonce: string | null;
     code_challenge: string | null;
@@ -113,5 +116,12 @@ export interface OAuthTables {
     client_id: string;
     scope: string;
     created_at: number;
+  };
+  /** Pushed authorization requests (RFC 9126): the validated parameters behind a request_uri. */
+  oauth_par_requests: {
+    request_uri_hash: string;
+    client_id: string;
+    params: string;
+    expires_at: number;
   };
 }

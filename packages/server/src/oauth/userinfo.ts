@@ -1,6 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from '../http/errors.ts';
 import type { Services } from '../services.ts';
+import { PATHS } from './discovery.ts';
+import { checkResourceProof } from './dpop/check-resource-proof.ts';
+import { readDpopHeaders } from './dpop/read-dpop-headers.ts';
 import { verifyAccessToken } from './introspect.ts';
 import { userClaims } from './tokens/id-tokens.ts';
 
@@ -15,14 +18,15 @@ function bearerError(
   return error;
 }
 
-/** OIDC Core §5.3: GET or POST with a bearer access token that carries the openid scope. */
+/** OIDC Core §5.3: GET or POST with a bearer (or RFC 9449 DPoP) access token that carries the openid scope. */
 export async function handleUserinfo(request: FastifyRequest, reply: FastifyReply, services: Services) {
   reply.header('cache-control', 'no-store');
   const header = request.headers.authorization;
   const fromBody = (request.body as Record<string, unknown> | undefined)?.access_token;
   // RFC 6750 §2: one method per request; the query-string method is not accepted (RFC 9700 §2.4... §4.3.2).
   if (header && fromBody !== undefined) throw bearerError(400, 'invalid_request', 'use one way to send the access token');
-  const token = header ? /^Bearer +(\S+)$/i.exec(header)?.[1] : typeof fromBody === 'string' ? fromBody : undefined;
+  const credentials = header ? /^(Bearer|DPoP) +(\S+)$/i.exec(header) : null;
+  const token = header ? credentials?.[2] : typeof fromBody === 'string' ? fromBody : undefined;
   if (!token) {
     const error = new HttpError(401, 'invalid_token', 'an access token is required');
     error.headers['www-authenticate'] = 'Bearer realm="portcullis"';
@@ -30,6 +34,16 @@ export async function handleUserinfo(request: FastifyRequest, reply: FastifyRepl
   }
   const payload = await verifyAccessToken(token, services.publicUrl(), services.signingKeys, services.oauth);
   if (!payload) throw bearerError(401, 'invalid_token', 'the access token is invalid, expired or revoked');
+  await checkResourceProof({
+    scheme: credentials?.[1]?.toLowerCase() === 'dpop' ? 'dpop' : credentials ? 'bearer' : 'body',
+    accessToken: token,
+    payload,
+    headers: readDpopHeaders(request.raw),
+    method: request.method,
+    url: `${services.publicUrl()}${PATHS.userinfo}`,
+    db: services.database.db,
+    digests: services.digests,
+  });
   const scope = typeof payload.scope === 'string' ? payload.scope : '';
   if (!scope.split(' ').includes('openid') || payload.sub === payload.client_id) {
     throw bearerError(403, 'insufficient_scope', 'the access token does not carry the openid scope of a user');

@@ -113,6 +113,28 @@ describe('J2 authorization code + PKCE with a real login in Chromium (openid-cli
     });
     assert.equal(second.claims()?.sub, claims.sub);
     assert.equal(second.claims()?.sid, claims.sid, 'the same browser session');
+
+    // Revoking the consent (admin API) ends the grants it gave and asks again next time.
+    const admin = { authorization: `Bearer ${server.adminKey}` };
+    const listed = (await (await fetch(`${server.issuer}/admin/v1/users/alice/consents`, { headers: admin })).json()) as {
+      consents: { client_id: string; scope: string }[];
+    };
+    assert.deepEqual(
+      listed.consents.map((c) => [c.client_id, c.scope]),
+      [[app.client_id, 'openid profile products:read']],
+    );
+    const revoked = await fetch(`${server.issuer}/admin/v1/users/alice/consents/${app.client_id}`, {
+      method: 'DELETE',
+      headers: admin,
+    });
+    assert.equal(revoked.status, 204);
+    await assert.rejects(
+      client.refreshTokenGrant(config, second.refresh_token!),
+      (err: unknown) => (err as { error?: string }).error === 'invalid_grant',
+    );
+    await authorize(page, config);
+    await page.waitForURL(/\/oauth\/interaction\//);
+    assert.match(await page.content(), /decision/, 'the consent page again');
     await context.close();
   });
 

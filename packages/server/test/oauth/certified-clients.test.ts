@@ -29,7 +29,13 @@ describe('J3 machine to machine, driven by openid-client', () => {
     const config = await client.discovery(new URL(server.issuer), m2m.client_id, m2m.client_secret, undefined, insecure);
     const meta = config.serverMetadata();
     assert.equal(meta.issuer, server.issuer);
-    assert.deepEqual([...(meta.grant_types_supported ?? [])].sort(), ['client_credentials', 'password', 'refresh_token']);
+    assert.deepEqual([...(meta.grant_types_supported ?? [])].sort(), [
+      'authorization_code',
+      'client_credentials',
+      'implicit',
+      'password',
+      'refresh_token',
+    ]);
     const wellKnown = await (await fetch(`${server.issuer}/.well-known/oauth-authorization-server`)).json();
     assert.deepEqual(wellKnown, await (await fetch(`${server.issuer}/.well-known/openid-configuration`)).json());
   });

@@ -29,6 +29,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('client_id', 'text', (c) => c.notNull().references('oauth_clients.client_id').onDelete('cascade'))
     .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
     .addColumn('redirect_uri', 'text', (c) => c.notNull())
+    .addColumn('redirect_uri_given', 'integer', (c) => c.notNull())
     .addColumn('scope', 'text', (c) => c.notNull())
     .addColumn('nonce', 'text')
     .addColumn('code_challenge', 'text')

@@ -10,6 +10,8 @@ export type Prompt = 'none' | 'login' | 'consent';
 export interface AuthorizationRequest {
   clientId: string;
   redirectUri: string;
+  /** RFC 6749 §4.1.3: only a redirect_uri sent here must be repeated at the token endpoint. */
+  redirectUriGiven: boolean;
   responseType: string;
   responseMode: ResponseMode;
   scope: string;

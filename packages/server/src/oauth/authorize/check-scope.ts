@@ -13,6 +13,5 @@ export function checkScope(ctx: AuthorizationContext): void {
   const refused = wanted.filter((s) => !client.scopes.includes(s) && !OIDC_SCOPES.includes(s));
   if (refused.length > 0) throw new OAuthError('invalid_scope', `this client may not request ${refused.join(' ')}`);
   ctx.request.scope = wanted.join(' ');
-  ctx.request.state = param(ctx.params, 'state');
   ctx.request.nonce = param(ctx.params, 'nonce');
 }

@@ -39,6 +39,7 @@ export class Codes {
         client_id: request.clientId,
         user_id: owner.userId,
         redirect_uri: request.redirectUri,
+        redirect_uri_given: request.redirectUriGiven ? 1 : 0,
         scope: request.scope,
         nonce: request.nonce ?? null,
         code_challenge: request.codeChallenge ?? null,
@@ -77,7 +78,9 @@ export class Codes {
     if (row.expires_at <= Date.now()) throw invalidGrant('the authorization code is invalid or expired');
     // RFC 6749 §4.1.3: issued to this client, and the same redirect_uri as in the request.
     if (row.client_id !== clientId) throw invalidGrant('the authorization code was issued to another client');
-    if (redirectUri !== row.redirect_uri) throw invalidGrant('redirect_uri does not match the authorization request');
+    if ((row.redirect_uri_given === 1 || redirectUri !== undefined) && redirectUri !== row.redirect_uri) {
+      throw invalidGrant('redirect_uri does not match the authorization request');
+    }
     checkVerifier(row.code_challenge, verifier);
     return { row, replay: false };
   }

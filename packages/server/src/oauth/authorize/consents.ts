@@ -40,6 +40,15 @@ export class Consents {
       .execute();
   }
 
+  async list(userId: string): Promise<{ client_id: string; scope: string; created_at: number }[]> {
+    return this.#db
+      .selectFrom('oauth_consents')
+      .select(['client_id', 'scope', 'created_at'])
+      .where('user_id', '=', userId)
+      .orderBy('created_at')
+      .execute();
+  }
+
   async revoke(userId: string, clientId: string): Promise<boolean> {
     const result = await this.#db
       .deleteFrom('oauth_consents')

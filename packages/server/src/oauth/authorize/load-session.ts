@@ -24,7 +24,8 @@ export async function loadSession(ctx: AuthorizationContext, cookie: string | un
   const session = await ctx.services.oauth.sessions.find(cookie);
   ctx.session = session;
   let needsLogin = !session || request.prompt?.includes('login') === true;
-  if (session && request.maxAge !== undefined && Date.now() - session.auth_time > request.maxAge * 1000) needsLogin = true;
+  // max_age=0 always asks again (OIDC Core §3.1.2.1; it is prompt=login in effect).
+  if (session && request.maxAge !== undefined && Date.now() - session.auth_time >= request.maxAge * 1000) needsLogin = true;
   if (session && request.hintSubject !== undefined && request.hintSubject !== session.user_id) needsLogin = true;
   if (needsLogin && request.prompt?.includes('none')) throw new OAuthError('login_required', 'the user must log in');
   ctx.needsLogin = needsLogin;

@@ -7,6 +7,7 @@ import { checkRedirectUri } from './check-redirect-uri.ts';
 import { checkResponseType } from './check-response-type.ts';
 import { checkScope } from './check-scope.ts';
 import { loadClient } from './load-client.ts';
+import { loadPushedRequest } from './load-pushed-request.ts';
 import { loadSession } from './load-session.ts';
 
 /**
@@ -17,6 +18,7 @@ export const SAFE_STEPS = [loadClient, checkRedirectUri] as const;
 export const REQUEST_STEPS = [checkResponseType, checkScope, checkNonce, checkPkce, checkPrompt] as const;
 
 export async function runPipeline(ctx: AuthorizationContext, sessionCookie: string | undefined): Promise<void> {
+  await loadPushedRequest(ctx);
   for (const step of SAFE_STEPS) step(ctx);
   for (const step of REQUEST_STEPS) step(ctx);
   await loadSession(ctx, sessionCookie);

@@ -81,8 +81,11 @@ export function checkClientMetadata(input: ClientMetadataInput, maxTokenLifetime
   if (authMethod === 'private_key_jwt') {
     if (!input.jwks || !Array.isArray(input.jwks.keys) || input.jwks.keys.length === 0)
       throw invalid('private_key_jwt needs a jwks with at least one public key');
-    if (input.jwks.keys.some((k) => typeof k.kty !== 'string' || 'd' in k || 'k' in k))
+    // RFC 7518 §6.2.2, §6.3.2, §6.4: any private or symmetric member means it is not a public key.
+    const privateMembers = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+    if (input.jwks.keys.some((k) => typeof k.kty !== 'string' || privateMembers.some((m) => m in k))) {
       throw invalid('jwks must hold public keys only');
+    }
   }
   // RFC 6749 §4.4: only a client that can keep a secret may act on its own behalf.
   if (grants.includes('client_credentials') && type !== 'confidential')

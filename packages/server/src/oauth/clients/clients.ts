@@ -129,4 +129,39 @@ export class Clients {
     if (!(await store.deleteClientRow(this.#db, clientId))) throw new NotFound(`no client with id "${clientId}"`);
     await this.#changed();
   }
+
+  /**
+   * Replaces a client's metadata, validated as on create (RFC 7592 §2.2). The secret is kept
+   * while the auth method uses one; a client that newly needs one gets it, once, in `secret`.
+   */
+  async update(clientId: string, input: ClientMetadataInput): Promise<{ client: ClientView; secret: string | null }> {
+    const current = this.#require(clientId);
+    const meta = checkClientMetadata(input, this.#maxTokenLifetime);
+    const needsSecret = usesSecret(meta.authMethod);
+    const secret = needsSecret && current.secretHash === null ? `pcs_${randomBytes(32).toString('base64url')}` : null;
+    const secretHash = needsSecret ? (secret ? this.#digests.digest('client-secret', secret) : current.secretHash) : null;
+    const updated = await store.updateClientRow(this.#db, clientId, {
+      name: meta.name,
+      type: meta.type,
+      first_party: meta.firstParty ? 1 : 0,
+      grant_types: JSON.stringify(meta.grantTypes),
+      response_types: JSON.stringify(meta.responseTypes),
+      redirect_uris: JSON.stringify(meta.redirectUris),
+      post_logout_redirect_uris: JSON.stringify(meta.postLogoutRedirectUris),
+      scopes: JSON.stringify(meta.scopes),
+      token_endpoint_auth_method: meta.authMethod,
+      secret_hash: secretHash,
+      jwks: meta.jwks ? JSON.stringify(meta.jwks) : null,
+      require_pkce: meta.requirePkce ? 1 : 0,
+      require_dpop: meta.requireDpop ? 1 : 0,
+      require_attestation: meta.requireAttestation ? 1 : 0,
+      access_token_lifetime: meta.accessTokenLifetime,
+      refresh_token_lifetime: meta.refreshTokenLifetime,
+      refresh_token_idle_lifetime: meta.refreshTokenIdleLifetime,
+      updated_at: Date.now(),
+    });
+    if (!updated) throw new NotFound(`no client with id "${clientId}"`);
+    await this.#changed();
+    return { client: toClientView(this.#require(clientId)), secret };
+  }
 }

@@ -82,7 +82,8 @@ export async function authenticateClient(ctx: ClientAuthContext): Promise<Client
   // The same answer whether the client is unknown or the secret wrong.
   if (!client) throw invalidClient('client authentication failed', usedBasic);
   const presented = basic ? 'client_secret_basic' : bodySecret !== undefined ? 'client_secret_post' : 'none';
-  if (client.authMethod !== presented) throw invalidClient(`this client authenticates with ${client.authMethod}`, usedBasic);
+  // The same answer as for an unknown client: a wrong method must not confirm the client exists.
+  if (client.authMethod !== presented) throw invalidClient('client authentication failed', usedBasic);
   if (presented === 'none') return client;
   const secret = basic ? basic.secret : (bodySecret as string);
   if (!ctx.clients.secretMatches(client, secret)) throw invalidClient('client authentication failed', usedBasic);
@@ -90,14 +91,15 @@ export async function authenticateClient(ctx: ClientAuthContext): Promise<Client
 }
 
 async function verifyAssertion(ctx: ClientAuthContext, assertion: string, bodyId: string | undefined): Promise<Client> {
-  let claims: { iss?: string; sub?: string };
+  let claims: unknown;
   try {
     const [, payload] = assertion.split('.');
     claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8'));
   } catch {
     throw invalidClient('the client assertion is not a JWT', false);
   }
-  const clientId = claims.sub;
+  if (typeof claims !== 'object' || claims === null) throw invalidClient('the client assertion is not a JWT', false);
+  const clientId = (claims as { sub?: unknown }).sub;
   if (typeof clientId !== 'string' || (bodyId !== undefined && bodyId !== clientId))
     throw invalidClient('client authentication failed', false);
   const client = ctx.clients.find(clientId);

@@ -3,6 +3,7 @@ import type { LoginThrottle, Users } from '../../directory/index.ts';
 import { OAuthError } from '../../http/errors.ts';
 import type { SigningKeys } from '../../keys/index.ts';
 import type { Client } from '../clients/client.ts';
+import type { DpopProof } from '../dpop/verify-dpop-proof.ts';
 import type { OAuth } from '../oauth.ts';
 import type { Grants } from '../tokens/grants.ts';
 import { type FormBody, listParam, param } from './form.ts';
@@ -17,6 +18,8 @@ export interface TokenContext {
   users: Users;
   throttle: LoginThrottle;
   oauth: OAuth;
+  /** The request's verified DPoP proof (RFC 9449 §5): tokens issued are bound to its key. */
+  dpop?: DpopProof | undefined;
 }
 
 /** One grant type at the token endpoint (RFC 6749 §4); the endpoint dispatches on `grant_type`. */

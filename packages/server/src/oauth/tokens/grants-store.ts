@@ -106,4 +106,5 @@ export async function deleteExpired(db: Kysely<Database>, now: number): Promise<
     .execute();
   await db.deleteFrom('oauth_interactions').where('expires_at', '<=', now).execute();
   await db.deleteFrom('oauth_sessions').where('expires_at', '<=', now).execute();
+  await db.deleteFrom('oauth_par_requests').where('expires_at', '<=', now).execute();
 }

@@ -56,7 +56,8 @@ export class Grants {
     return row;
   }
 
-  async issueRefreshToken(grant: store.GrantRow, client: Client, scope: string): Promise<string> {
+  /** `dpopJkt`: the key of the request's DPoP proof; RFC 9449 §5 binds only public clients' tokens to it. */
+  async issueRefreshToken(grant: store.GrantRow, client: Client, scope: string, dpopJkt?: string): Promise<string> {
     const token = `pcr_${randomBytes(32).toString('base64url')}`;
     const now = Date.now();
     await store.insertRefreshToken(this.#db, {
@@ -67,13 +68,32 @@ export class Grants {
       created_at: now,
       expires_at: Math.min(now + client.refreshTokenIdleLifetime * 1000, grant.expires_at),
       used_at: null,
+      dpop_jkt: client.type === 'public' ? (dpopJkt ?? null) : null,
     });
     return token;
   }
 
-  /** Remembers an access token under its grant so that revoking the grant revokes it too. */
+  /**
+   * Remembers an access token under its grant so that revoking the grant revokes it too. If the
+   * grant was revoked meanwhile (a racing refresh detected reuse), the token is revoked at once
+   * and the request fails: a revoked grant never yields a live token.
+   */
   async recordAccessToken(grant: store.GrantRow, jti: string, expiresAt: number): Promise<void> {
     await store.insertAccessTokenRecord(this.#db, jti, grant.id, expiresAt);
+    const fresh = await store.findGrant(this.#db, grant.id);
+    if (!fresh || fresh.revoked_at !== null) {
+      await this.#revocations.revokeAccessToken(jti, expiresAt);
+      throw invalidGrant('the grant was revoked');
+    }
+  }
+
+  /** Revokes every grant of a user or of a client (before they are deleted), announcing their tokens. */
+  async revokeAllFor(owner: { userId?: string; clientId?: string }): Promise<void> {
+    let query = this.#db.selectFrom('oauth_grants').select('id').where('revoked_at', 'is', null);
+    if (owner.userId !== undefined) query = query.where('user_id', '=', owner.userId);
+    if (owner.clientId !== undefined) query = query.where('client_id', '=', owner.clientId);
+    const rows = await query.execute();
+    for (const row of rows) await this.revoke(row.id);
   }
 
   async revoke(grantId: string): Promise<void> {
@@ -96,7 +116,12 @@ export class Grants {
    * RFC 6749 §6: exchanges a refresh token. The token must be this client's, live, and its grant
    * unrevoked; the scope may narrow, never widen.
    */
-  async refresh(client: Client, presented: string, requestedScope: string | undefined): Promise<RefreshedGrant> {
+  async refresh(
+    client: Client,
+    presented: string,
+    requestedScope: string | undefined,
+    dpopJkt?: string,
+  ): Promise<RefreshedGrant> {
     const hash = this.#digests.digest('refresh-token', presented);
     const row = await store.findRefreshToken(this.#db, hash);
     // Another client's token is treated as unknown, so a client cannot probe for tokens.
@@ -104,6 +129,10 @@ export class Grants {
     const grant = await store.findGrant(this.#db, row.grant_id);
     const now = Date.now();
     if (!grant || grant.revoked_at !== null) throw invalidGrant('the refresh token is invalid, expired or revoked');
+    // RFC 9449 §5: a bound token needs a proof by its key. Checked before reuse detection, so a thief
+    // without the key cannot get the grant revoked either.
+    if (row.dpop_jkt !== null && row.dpop_jkt !== dpopJkt)
+      throw invalidGrant('the refresh token is bound to a DPoP key; send a proof made with that key');
     if (row.used_at !== null) {
       await this.revoke(grant.id);
       throw invalidGrant('the refresh token was already used; the grant has been revoked');
@@ -116,7 +145,7 @@ export class Grants {
         await this.revoke(grant.id);
         throw invalidGrant('the refresh token was already used; the grant has been revoked');
       }
-      return { grant, scope, refreshToken: await this.issueRefreshToken(grant, client, row.scope) };
+      return { grant, scope, refreshToken: await this.issueRefreshToken(grant, client, row.scope, dpopJkt) };
     }
     // Confidential clients keep their token; using it slides its idle expiry within the grant's.
     await store.touchRefreshToken(this.#db, hash, Math.min(now + client.refreshTokenIdleLifetime * 1000, grant.expires_at));

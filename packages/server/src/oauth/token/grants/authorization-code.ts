@@ -30,7 +30,7 @@ export const authorizationCodeGrant: GrantHandler = {
     const grant = await ctx.grants.create({ client: ctx.client, userId: row.user_id, scope: row.scope, authTime: row.auth_time });
     await codes.attachGrant(row, grant.id);
     const refresh = ctx.client.grantTypes.includes('refresh_token')
-      ? await ctx.grants.issueRefreshToken(grant, ctx.client, row.scope)
+      ? await ctx.grants.issueRefreshToken(grant, ctx.client, row.scope, ctx.dpop?.jkt)
       : null;
     const response = await issueUserTokens(ctx, grant, row.scope, resolveAudience(ctx.form, ctx.issuer), refresh);
     if (row.scope.split(' ').includes('openid')) {

@@ -16,10 +16,11 @@ export const clientCredentialsGrant: GrantHandler = {
       scope,
       audience: resolveAudience(ctx.form, ctx.issuer),
       lifetime: ctx.client.accessTokenLifetime,
+      cnf: ctx.dpop ? { jkt: ctx.dpop.jkt } : undefined,
     });
     const response: TokenResponse = {
       access_token: token.token,
-      token_type: 'Bearer',
+      token_type: ctx.dpop ? 'DPoP' : 'Bearer',
       expires_in: ctx.client.accessTokenLifetime,
     };
     if (scope) response.scope = scope;

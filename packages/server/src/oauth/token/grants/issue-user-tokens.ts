@@ -24,9 +24,14 @@ export async function issueUserTokens(
     audience,
     lifetime: client.accessTokenLifetime,
     authTime: grant.auth_time ?? undefined,
+    cnf: ctx.dpop ? { jkt: ctx.dpop.jkt } : undefined,
   });
   await ctx.grants.recordAccessToken(grant, token.jti, token.expiresAt);
-  const response: TokenResponse = { access_token: token.token, token_type: 'Bearer', expires_in: client.accessTokenLifetime };
+  const response: TokenResponse = {
+    access_token: token.token,
+    token_type: ctx.dpop ? 'DPoP' : 'Bearer',
+    expires_in: client.accessTokenLifetime,
+  };
   if (scope) response.scope = scope;
   if (refreshToken) response.refresh_token = refreshToken;
   return response;

@@ -33,7 +33,7 @@ export const passwordGrant: GrantHandler = {
     await ctx.throttle.recordSuccess(keys);
     const grant = await ctx.grants.create({ client: ctx.client, userId: user.id, scope, authTime: Date.now() });
     const refresh = ctx.client.grantTypes.includes('refresh_token')
-      ? await ctx.grants.issueRefreshToken(grant, ctx.client, scope)
+      ? await ctx.grants.issueRefreshToken(grant, ctx.client, scope, ctx.dpop?.jkt)
       : null;
     return issueUserTokens(ctx, grant, scope, audience, refresh);
   },

@@ -1,0 +1,6 @@
+import type { Kysely } from 'kysely';
+
+// RFC 9449 §5: a refresh token issued to a public client with a DPoP proof is bound to that key.
+export async function up(db: Kysely<unknown>): Promise<void> {
+  await db.schema.alterTable('oauth_refresh_tokens').addColumn('dpop_jkt', 'text').execute();
+}

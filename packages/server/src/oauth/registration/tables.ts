@@ -1,0 +1,27 @@
+/**
+ * Tables owned by `oauth/registration/`. Times are milliseconds since the epoch. Queries reach
+ * them through `db.withTables<RegistrationTables>()`, so the shared `Database` type need not change.
+ */
+// A type alias, not an interface: `withTables` needs the implicit index signature.
+export type RegistrationTables = {
+  /** Admin-issued tokens that allow calls to the registration endpoint (RFC 7591 §3). */
+  oauth_initial_access_tokens: {
+    id: string;
+    /** HMAC-SHA-256 of the token under a key derived from the master key; never the token. */
+    token_hash: string;
+    max_uses: number;
+    uses: number;
+    /** The admin key that issued it. */
+    created_by: string | null;
+    created_at: number;
+    expires_at: number;
+    revoked_at: number | null;
+  };
+  /** Clients registered dynamically, with the digest of their registration access token (RFC 7592 §1.2). */
+  oauth_registrations: {
+    client_id: string;
+    registration_token_hash: string;
+    initial_access_token_id: string | null;
+    created_at: number;
+  };
+};
