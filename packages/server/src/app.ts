@@ -155,9 +155,9 @@ function createFastify(config: Config, options: BuildAppOptions, services: Servi
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
   registerValidation(app);
   registerErrorHandling(app);

@@ -1,4 +1,4 @@
-import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, type KeyObject, type webcrypto } from 'node:crypto';
 import { KEY_USES, type KeyUse, type SigningAlgorithm, type SigningKeyView } from '@portcullis/protocol';
 import type { JWK } from 'jose';
 import type { Kysely } from 'kysely';
@@ -19,6 +19,44 @@ export interface ActiveSigningKey {
   kid: string;
   alg: SigningAlgorithm;
   privateKey: KeyObject;
+  /** The same key for WebCrypto, which signs off the event loop. */
+  cryptoKey: webcrypto.CryptoKey;
+  webCryptoAlgorithm: webcrypto.AlgorithmIdentifier | webcrypto.EcdsaParams;
+  /** The base64url JWS header for a `typ`, computed once per key and type. */
+  encodedHeader(typ: string): string;
+}
+
+const WEBCRYPTO: Record<
+  SigningAlgorithm,
+  {
+    import: webcrypto.AlgorithmIdentifier | webcrypto.EcKeyImportParams | webcrypto.RsaHashedImportParams;
+    sign: webcrypto.AlgorithmIdentifier | webcrypto.EcdsaParams;
+  }
+> = {
+  ES256: { import: { name: 'ECDSA', namedCurve: 'P-256' }, sign: { name: 'ECDSA', hash: 'SHA-256' } },
+  EdDSA: { import: { name: 'Ed25519' }, sign: { name: 'Ed25519' } },
+  RS256: { import: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, sign: { name: 'RSASSA-PKCS1-v1_5' } },
+};
+
+async function activeKey(kid: string, alg: SigningAlgorithm, privateKey: KeyObject): Promise<ActiveSigningKey> {
+  const der = privateKey.export({ format: 'der', type: 'pkcs8' });
+  const cryptoKey = await crypto.subtle.importKey('pkcs8', der, WEBCRYPTO[alg].import, false, ['sign']);
+  const headers = new Map<string, string>();
+  return {
+    kid,
+    alg,
+    privateKey,
+    cryptoKey,
+    webCryptoAlgorithm: WEBCRYPTO[alg].sign,
+    encodedHeader(typ: string) {
+      let header = headers.get(typ);
+      if (!header) {
+        header = Buffer.from(JSON.stringify({ alg, typ, kid })).toString('base64url');
+        headers.set(typ, header);
+      }
+      return header;
+    },
+  };
 }
 
 export interface SigningKeysOptions {
@@ -110,11 +148,7 @@ export class SigningKeys {
       published.set(use, [...(published.get(use) ?? []), entry]);
       if (row.state === 'current') {
         const jwk = JSON.parse(await this.#options.envelope.open(row.private_sealed, sealContext(row.kid))) as JWK;
-        current.set(use, {
-          kid: row.kid,
-          alg: row.alg as SigningAlgorithm,
-          privateKey: createPrivateKey({ key: jwk, format: 'jwk' }),
-        });
+        current.set(use, await activeKey(row.kid, row.alg as SigningAlgorithm, createPrivateKey({ key: jwk, format: 'jwk' })));
       }
     }
     this.#current = current;

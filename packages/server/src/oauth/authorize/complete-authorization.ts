@@ -28,7 +28,7 @@ export async function completeAuthorization(
   if (types.includes('code')) params.code = await services.oauth.codes.issue(request, user);
   const client = services.oauth.clients.find(request.clientId)!;
   if (types.includes('token')) {
-    const token = issueAccessToken(services.signingKeys, {
+    const token = await issueAccessToken(services.signingKeys, {
       issuer,
       clientId: client.clientId,
       userId: user.userId,
@@ -41,7 +41,7 @@ export async function completeAuthorization(
     if (request.scope) params.scope = request.scope;
   }
   if (types.includes('id_token')) {
-    params.id_token = issueIdToken(services.signingKeys, {
+    params.id_token = await issueIdToken(services.signingKeys, {
       issuer,
       clientId: client.clientId,
       user: await services.users.get(user.userId),

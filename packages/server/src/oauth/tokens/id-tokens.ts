@@ -46,7 +46,7 @@ export interface IdTokenRequest {
 }
 
 /** OIDC Core §2: iss, sub, aud, exp, iat, auth_time, nonce, azp, sid, at_hash, c_hash, and the claims of the scope. */
-export function issueIdToken(keys: SigningKeys, r: IdTokenRequest): string {
+export async function issueIdToken(keys: SigningKeys, r: IdTokenRequest): Promise<string> {
   const key = keys.current('token');
   const now = Math.floor(Date.now() / 1000);
   const payload: Record<string, unknown> = {

@@ -88,7 +88,7 @@ describe('introspection and revocation attacks', () => {
   });
 
   it('an expired access token signed by our own key is exactly {"active":false}', async () => {
-    const expired = issueAccessToken(server.built.services.signingKeys, {
+    const expired = await issueAccessToken(server.built.services.signingKeys, {
       issuer: server.issuer,
       clientId: a.client_id,
       scope: 'read',

@@ -34,7 +34,7 @@ export const authorizationCodeGrant: GrantHandler = {
       : null;
     const response = await issueUserTokens(ctx, grant, row.scope, resolveAudience(ctx.form, ctx.issuer), refresh);
     if (row.scope.split(' ').includes('openid')) {
-      response.id_token = issueIdToken(ctx.signingKeys, {
+      response.id_token = await issueIdToken(ctx.signingKeys, {
         issuer: ctx.issuer,
         clientId: ctx.client.clientId,
         user,

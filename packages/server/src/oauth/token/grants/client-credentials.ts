@@ -10,7 +10,7 @@ export const clientCredentialsGrant: GrantHandler = {
   grantType: 'client_credentials',
   async handle(ctx: TokenContext): Promise<TokenResponse> {
     const scope = resolveScope(ctx.client, ctx.form);
-    const token = issueAccessToken(ctx.signingKeys, {
+    const token = await issueAccessToken(ctx.signingKeys, {
       issuer: ctx.issuer,
       clientId: ctx.client.clientId,
       scope,

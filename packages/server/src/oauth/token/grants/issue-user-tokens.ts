@@ -16,7 +16,7 @@ export async function issueUserTokens(
   refreshToken: string | null,
 ): Promise<TokenResponse> {
   const client: Client = ctx.client;
-  const token = issueAccessToken(ctx.signingKeys, {
+  const token = await issueAccessToken(ctx.signingKeys, {
     issuer: ctx.issuer,
     clientId: client.clientId,
     userId: grant.user_id ?? undefined,
