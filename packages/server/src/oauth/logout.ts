@@ -44,7 +44,7 @@ export async function handleLogout(request: FastifyRequest, reply: FastifyReply,
   let target: string | null = null;
   if (redirect !== undefined) {
     const client = clientId ? services.oauth.clients.find(clientId) : undefined;
-    if (!client || !client.postLogoutRedirectUris.includes(redirect)) {
+    if (!client?.postLogoutRedirectUris.includes(redirect)) {
       return sendErrorPage(reply, 400, 'Sign-out failed', 'The post_logout_redirect_uri is not registered for this application.');
     }
     const url = new URL(redirect);

@@ -26,7 +26,7 @@ export const authorizationCodeGrant: GrantHandler = {
       throw new OAuthError('invalid_grant', 'the authorization code was already used; the tokens issued for it are revoked');
     }
     const user = await ctx.users.get(row.user_id).catch(() => null);
-    if (!user || user.status !== 'active') throw new OAuthError('invalid_grant', 'the user is no longer active');
+    if (user?.status !== 'active') throw new OAuthError('invalid_grant', 'the user is no longer active');
     const grant = await ctx.grants.create({ client: ctx.client, userId: row.user_id, scope: row.scope, authTime: row.auth_time });
     await codes.attachGrant(row, grant.id);
     const refresh = ctx.client.grantTypes.includes('refresh_token')
