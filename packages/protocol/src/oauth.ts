@@ -27,6 +27,7 @@ export interface ClientView {
   post_logout_redirect_uris: string[];
   scopes: string[];
   token_endpoint_auth_method: TokenAuthMethod;
+  tls_client_auth_subject_dn: string | null;
   require_pkce: boolean;
   require_dpop: boolean;
   require_attestation: boolean;

@@ -31,6 +31,8 @@ export interface PortcullisApp {
   bootstrapAdminKey: string | null;
   /** Sets the issuer once the HTTP port is known, when PORTCULLIS_PUBLIC_URL is not set. */
   setPublicUrl(url: string): void;
+  /** Where the HTTPS listener (client certificates, RFC 8705) can be reached, once bound. */
+  setMtlsUrl(url: string): void;
 }
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
@@ -93,6 +95,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     const adminKeys = new AdminKeys(database.db, digests);
     const bootstrapAdminKey = await adminKeys.ensureBootstrap(config.adminKey);
     let publicUrl = config.publicUrl ?? `http://localhost:${config.httpPort}`;
+    let mtlsUrl: string | null = null;
     const services: Services = {
       config,
       database,
@@ -110,6 +113,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       adminKeys,
       audit: new AuditLog(database.db),
       publicUrl: () => publicUrl,
+      mtlsUrl: () => mtlsUrl,
     };
     const app = createFastify(config, options, services);
     await app.ready();
@@ -119,6 +123,9 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       bootstrapAdminKey,
       setPublicUrl(url: string) {
         if (!config.publicUrl) publicUrl = url;
+      },
+      setMtlsUrl(url: string) {
+        mtlsUrl = url;
       },
     };
   } catch (err) {

@@ -1,5 +1,5 @@
-import { renameSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { ReadyInfo } from '@portcullis/protocol';
 import { buildApp, type PortcullisApp, StartupError } from './app.ts';
@@ -7,7 +7,8 @@ import { buildApp, type PortcullisApp, StartupError } from './app.ts';
 export { StartupError };
 
 import { loadConfig } from './config/index.ts';
-import { loadTlsIdentity, type TlsIdentity } from './keys/index.ts';
+import { listenHttps } from './http/https-listener.ts';
+import { loadTlsIdentity } from './keys/index.ts';
 
 export interface ServeOptions {
   configFile?: string | undefined;
@@ -36,18 +37,14 @@ function urlOf(scheme: string, host: string, address: AddressInfo): string {
   return `${scheme}://${h}:${address.port}`;
 }
 
-async function listenHttps(built: PortcullisApp, host: string, port: number, tls: TlsIdentity): Promise<HttpsServer> {
-  // Client certificates are requested but not required here; the routes that use them (mTLS
-  // client auth, certificate-bound tokens) verify them per RFC 8705.
-  const server = createHttpsServer(
-    { cert: tls.cert, key: tls.key, requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.2' },
-    (req, res) => built.app.routing(req, res),
-  );
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(listenError(err, port, 'PORTCULLIS_HTTPS_PORT')));
-    server.listen(port, host, () => resolve());
-  });
-  return server;
+/** RFC 8705 §2.1 trust anchors: PORTCULLIS_MTLS_CA, or else the local CA this server generated. */
+function clientCas(file: string | undefined, localCa: string | null): string[] {
+  if (!file) return localCa ? [localCa] : [];
+  try {
+    return [readFileSync(file, 'utf8')];
+  } catch (err) {
+    throw new StartupError(`PORTCULLIS_MTLS_CA: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
 }
 
 function writeReadyFile(path: string, info: ReadyInfo): void {
@@ -84,7 +81,16 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
     await app.listen({ host: config.host, port: config.httpPort }).catch((err) => {
       throw listenError(err, config.httpPort, 'PORTCULLIS_HTTP_PORT');
     });
-    if (tls && config.httpsPort !== 'off') https = await listenHttps(built, config.host, config.httpsPort, tls);
+    if (tls && config.httpsPort !== 'off') {
+      const port = config.httpsPort;
+      https = await listenHttps(app, { host: config.host, port, tls, clientCas: clientCas(config.mtlsCa, tls.caCert) }).catch(
+        (err) => {
+          throw listenError(err, port, 'PORTCULLIS_HTTPS_PORT');
+        },
+      );
+      const bound = (https.address() as AddressInfo).port;
+      built.setMtlsUrl(`https://${new URL(built.services.publicUrl()).hostname}:${bound}`);
+    }
   } catch (err) {
     await app.close();
     throw err;

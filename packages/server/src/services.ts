@@ -24,4 +24,6 @@ export interface Services {
   audit: AuditLog;
   /** The issuer: PORTCULLIS_PUBLIC_URL, or http://localhost:<bound port> once listening. */
   publicUrl(): string;
+  /** The HTTPS listener's base URL (mTLS endpoint aliases, RFC 8705 §5), or null when off. */
+  mtlsUrl(): string | null;
 }

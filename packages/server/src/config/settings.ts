@@ -95,6 +95,12 @@ export const SETTINGS = {
   },
   tlsCert: { env: 'PORTCULLIS_TLS_CERT', schema: NonEmpty, parse: asString, expected: 'the path of a PEM certificate (chain)' },
   tlsKey: { env: 'PORTCULLIS_TLS_KEY', schema: NonEmpty, parse: asString, expected: 'the path of a PEM private key' },
+  mtlsCa: {
+    env: 'PORTCULLIS_MTLS_CA',
+    schema: NonEmpty,
+    parse: asString,
+    expected: 'the path of a PEM file of the CA certificates trusted for tls_client_auth',
+  },
   logLevel: {
     env: 'PORTCULLIS_LOG_LEVEL',
     schema: Type.Enum(LOG_LEVELS),
@@ -155,6 +161,7 @@ export const ConfigSchema = Type.Object({
   adminKey: Type.Optional(Type.String()),
   tlsCert: Type.Optional(NonEmpty),
   tlsKey: Type.Optional(NonEmpty),
+  mtlsCa: Type.Optional(NonEmpty),
   logLevel: Type.Enum(LOG_LEVELS),
   signingAlg: Type.Enum(ALGS),
   maxTokenLifetime: Type.Integer(),
@@ -166,19 +173,21 @@ export const ConfigSchema = Type.Object({
 
 export type Config = Static<typeof ConfigSchema>;
 
-export const DEFAULTS: Omit<Config, 'publicUrl' | 'databaseUrl' | 'redisUrl' | 'masterKey' | 'adminKey' | 'tlsCert' | 'tlsKey'> =
-  {
-    host: '127.0.0.1',
-    httpPort: 8080,
-    httpsPort: 8443,
-    mqttPort: 1883,
-    mqttsPort: 8883,
-    dataDir: './data',
-    logLevel: 'info',
-    signingAlg: 'ES256',
-    maxTokenLifetime: 86_400,
-    argon2MemoryKib: 19_456,
-    argon2Iterations: 2,
-    argon2Parallelism: 1,
-    bodyLimit: 1_048_576,
-  };
+export const DEFAULTS: Omit<
+  Config,
+  'publicUrl' | 'databaseUrl' | 'redisUrl' | 'masterKey' | 'adminKey' | 'tlsCert' | 'tlsKey' | 'mtlsCa'
+> = {
+  host: '127.0.0.1',
+  httpPort: 8080,
+  httpsPort: 8443,
+  mqttPort: 1883,
+  mqttsPort: 8883,
+  dataDir: './data',
+  logLevel: 'info',
+  signingAlg: 'ES256',
+  maxTokenLifetime: 86_400,
+  argon2MemoryKib: 19_456,
+  argon2Iterations: 2,
+  argon2Parallelism: 1,
+  bodyLimit: 1_048_576,
+};

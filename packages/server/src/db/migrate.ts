@@ -7,15 +7,17 @@ import * as authorizationCode from './migrations/0003-authorization-code.ts';
 import * as registration from './migrations/0004-registration.ts';
 import * as dpop from './migrations/0005-dpop.ts';
 import * as par from './migrations/0006-par.ts';
+import * as mtls from './migrations/0007-mtls.ts';
 
 /** The ordered list of migrations this code knows. Append only. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-foundation': foundation,
   '0002-oauth': oauth,
   '0003-authorization-code': authorizationCode,
-  '0006-par': par,
   '0004-registration': registration,
   '0005-dpop': dpop,
+  '0006-par': par,
+  '0007-mtls': mtls,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -3,7 +3,7 @@ import { CLIENT_TYPES, GRANT_TYPES, TOKEN_AUTH_METHODS } from '@portcullis/proto
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { NotFound } from '../http/errors.ts';
-import { DateTime } from '../http/schemas.ts';
+import { DateTime, NullableString } from '../http/schemas.ts';
 import type { Services } from '../services.ts';
 
 const Strings = Type.Array(Type.String());
@@ -18,6 +18,7 @@ const ClientView = Type.Object({
   post_logout_redirect_uris: Strings,
   scopes: Strings,
   token_endpoint_auth_method: Type.Enum(TOKEN_AUTH_METHODS),
+  tls_client_auth_subject_dn: NullableString,
   require_pkce: Type.Boolean(),
   require_dpop: Type.Boolean(),
   require_attestation: Type.Boolean(),
@@ -55,6 +56,7 @@ export function registerClientsAdminRoutes(fastify: FastifyInstance, services: S
             require_dpop: Type.Optional(Type.Boolean()),
             require_attestation: Type.Optional(Type.Boolean()),
             token_endpoint_auth_method: Type.Optional(Type.Enum(TOKEN_AUTH_METHODS)),
+            tls_client_auth_subject_dn: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
             jwks: Type.Optional(
               Type.Object({ keys: Type.Array(Jwk, { minItems: 1, maxItems: 20 }) }, { additionalProperties: false }),
             ),

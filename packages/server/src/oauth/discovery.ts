@@ -23,8 +23,23 @@ const ASSERTION_ALGS = ['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'R
  * RFC 8414 / OpenID Connect Discovery metadata. It lists only what works today: each endpoint
  * and value here has a test; features arrive in the document with their implementation.
  */
-export function discoveryDocument(issuer: string): Record<string, unknown> {
+export function discoveryDocument(issuer: string, mtlsUrl: string | null = null): Record<string, unknown> {
+  // RFC 8705 is offered only when the HTTPS listener (where certificates are presented) is on.
+  const mtls: Record<string, unknown> = mtlsUrl
+    ? {
+        tls_client_certificate_bound_access_tokens: true,
+        mtls_endpoint_aliases: {
+          token_endpoint: `${mtlsUrl}${PATHS.token}`,
+          introspection_endpoint: `${mtlsUrl}${PATHS.introspection}`,
+          revocation_endpoint: `${mtlsUrl}${PATHS.revocation}`,
+          pushed_authorization_request_endpoint: `${mtlsUrl}${PATHS.pushedAuthorization}`,
+          userinfo_endpoint: `${mtlsUrl}${PATHS.userinfo}`,
+        },
+      }
+    : {};
+  const methods = mtlsUrl ? [...AUTH_METHODS, 'tls_client_auth', 'self_signed_tls_client_auth'] : AUTH_METHODS;
   return {
+    ...mtls,
     issuer,
     authorization_endpoint: `${issuer}${PATHS.authorization}`,
     token_endpoint: `${issuer}${PATHS.token}`,
@@ -69,11 +84,11 @@ export function discoveryDocument(issuer: string): Record<string, unknown> {
     claims_parameter_supported: false,
     request_parameter_supported: false,
     request_uri_parameter_supported: false,
-    token_endpoint_auth_methods_supported: [...AUTH_METHODS, 'none'],
+    token_endpoint_auth_methods_supported: [...methods, 'none'],
     token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
-    introspection_endpoint_auth_methods_supported: AUTH_METHODS,
+    introspection_endpoint_auth_methods_supported: methods,
     introspection_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
-    revocation_endpoint_auth_methods_supported: [...AUTH_METHODS, 'none'],
+    revocation_endpoint_auth_methods_supported: [...methods, 'none'],
     revocation_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
     dpop_signing_alg_values_supported: DPOP_ALGS,
   };

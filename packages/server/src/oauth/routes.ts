@@ -11,6 +11,7 @@ import { readDpopHeaders } from './dpop/read-dpop-headers.ts';
 import { showInteraction, submitConsent, submitLogin } from './interaction/interaction-endpoints.ts';
 import { introspect } from './introspect.ts';
 import { handleLogout } from './logout.ts';
+import { presentedCertificate } from './mtls/client-certificate.ts';
 import { registerRegistrationRoutes } from './registration/index.ts';
 import { revokeToken } from './revoke.ts';
 import { authenticateClient } from './token/authenticate-client.ts';
@@ -59,11 +60,12 @@ export async function oauthRoutes(app: FastifyInstance, services: Services): Pro
       endpoint: `${issuer()}${path}`,
       authorization: request.headers.authorization,
       form: form(request),
+      certificate: presentedCertificate(request),
     });
 
   const discovery = async (_request: FastifyRequest, reply: FastifyReply) => {
     reply.header('cache-control', 'public, max-age=300');
-    return discoveryDocument(issuer());
+    return discoveryDocument(issuer(), services.mtlsUrl());
   };
   app.get('/.well-known/openid-configuration', discovery);
   app.get('/.well-known/oauth-authorization-server', discovery);
@@ -108,6 +110,11 @@ export async function oauthRoutes(app: FastifyInstance, services: Services): Pro
       throttle: services.loginThrottle,
       oauth: services.oauth,
       dpop,
+      // RFC 8705 §3: a client that authenticated with its certificate gets tokens bound to it.
+      certificateThumbprint:
+        client.authMethod === 'tls_client_auth' || client.authMethod === 'self_signed_tls_client_auth'
+          ? presentedCertificate(request)?.thumbprint
+          : undefined,
     });
   });
 

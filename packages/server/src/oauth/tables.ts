@@ -15,6 +15,7 @@ export interface OAuthTables {
     secret_hash: string | null;
     /** JWK Set (JSON) for private_key_jwt. */
     jwks: string | null;
+    tls_client_auth_subject_dn: string | null;
     require_pkce: number;
     require_dpop: number;
     require_attestation: number;

@@ -5,6 +5,7 @@ import { PATHS } from './discovery.ts';
 import { checkResourceProof } from './dpop/check-resource-proof.ts';
 import { readDpopHeaders } from './dpop/read-dpop-headers.ts';
 import { verifyAccessToken } from './introspect.ts';
+import { presentedCertificate } from './mtls/client-certificate.ts';
 import { userClaims } from './tokens/id-tokens.ts';
 
 function bearerError(
@@ -44,6 +45,11 @@ export async function handleUserinfo(request: FastifyRequest, reply: FastifyRepl
     db: services.database.db,
     digests: services.digests,
   });
+  // RFC 8705 §3: a certificate-bound token is only good on a connection presenting that certificate.
+  const x5t = (payload.cnf as Record<string, unknown> | undefined)?.['x5t#S256'];
+  if (typeof x5t === 'string' && presentedCertificate(request)?.thumbprint !== x5t) {
+    throw bearerError(401, 'invalid_token', 'the access token is bound to a client certificate this connection did not present');
+  }
   const scope = typeof payload.scope === 'string' ? payload.scope : '';
   if (!scope.split(' ').includes('openid') || payload.sub === payload.client_id) {
     throw bearerError(403, 'insufficient_scope', 'the access token does not carry the openid scope of a user');

@@ -16,6 +16,8 @@ export interface ClientMetadataInput {
   require_attestation?: boolean | undefined;
   token_endpoint_auth_method?: TokenAuthMethod | undefined;
   jwks?: JSONWebKeySet | undefined;
+  /** RFC 8705 §2.1.2: the subject DN the client's certificate must carry (tls_client_auth). */
+  tls_client_auth_subject_dn?: string | undefined;
   access_token_lifetime?: number | undefined;
   refresh_token_lifetime?: number | undefined;
   refresh_token_idle_lifetime?: number | undefined;
@@ -35,6 +37,7 @@ export interface ClientMetadata {
   requireAttestation: boolean;
   authMethod: TokenAuthMethod;
   jwks: JSONWebKeySet | null;
+  tlsClientAuthSubjectDn: string | null;
   accessTokenLifetime: number;
   refreshTokenLifetime: number;
   refreshTokenIdleLifetime: number;
@@ -75,12 +78,13 @@ export function checkClientMetadata(input: ClientMetadataInput, maxTokenLifetime
   if (type === 'public' && authMethod !== 'none') throw invalid('a public client uses token_endpoint_auth_method "none"');
   if (type === 'confidential' && authMethod === 'none')
     throw invalid('a confidential client must authenticate; choose an auth method other than "none"');
-  if (authMethod === 'tls_client_auth' || authMethod === 'self_signed_tls_client_auth') {
-    throw invalid(`${authMethod} is not available yet`);
-  }
-  if (authMethod === 'private_key_jwt') {
+  // RFC 8705 §2.1.2: PKI authentication names the certificate subject it expects.
+  if (authMethod === 'tls_client_auth' && !input.tls_client_auth_subject_dn)
+    throw invalid('tls_client_auth needs tls_client_auth_subject_dn');
+  // RFC 8705 §2.2.2: a self-signed certificate is known by the keys the client registered.
+  if (authMethod === 'private_key_jwt' || authMethod === 'self_signed_tls_client_auth') {
     if (!input.jwks || !Array.isArray(input.jwks.keys) || input.jwks.keys.length === 0)
-      throw invalid('private_key_jwt needs a jwks with at least one public key');
+      throw invalid(`${authMethod} needs a jwks with at least one public key`);
     // RFC 7518 §6.2.2, §6.3.2, §6.4: any private or symmetric member means it is not a public key.
     const privateMembers = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
     if (input.jwks.keys.some((k) => typeof k.kty !== 'string' || privateMembers.some((m) => m in k))) {
@@ -132,7 +136,8 @@ export function checkClientMetadata(input: ClientMetadataInput, maxTokenLifetime
     requireDpop: input.require_dpop ?? false,
     requireAttestation: input.require_attestation ?? false,
     authMethod,
-    jwks: authMethod === 'private_key_jwt' ? (input.jwks ?? null) : null,
+    jwks: authMethod === 'private_key_jwt' || authMethod === 'self_signed_tls_client_auth' ? (input.jwks ?? null) : null,
+    tlsClientAuthSubjectDn: authMethod === 'tls_client_auth' ? (input.tls_client_auth_subject_dn ?? null) : null,
     accessTokenLifetime: access,
     refreshTokenLifetime: refresh,
     refreshTokenIdleLifetime: refreshIdle,

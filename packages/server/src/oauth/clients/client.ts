@@ -16,6 +16,7 @@ export interface Client {
   authMethod: TokenAuthMethod;
   secretHash: string | null;
   jwks: JSONWebKeySet | null;
+  tlsClientAuthSubjectDn: string | null;
   requirePkce: boolean;
   requireDpop: boolean;
   requireAttestation: boolean;
@@ -43,6 +44,7 @@ export function clientFromRow(row: ClientRow): Client {
     authMethod: row.token_endpoint_auth_method as TokenAuthMethod,
     secretHash: row.secret_hash,
     jwks: row.jwks ? (JSON.parse(row.jwks) as JSONWebKeySet) : null,
+    tlsClientAuthSubjectDn: row.tls_client_auth_subject_dn,
     requirePkce: row.require_pkce === 1,
     requireDpop: row.require_dpop === 1,
     requireAttestation: row.require_attestation === 1,
@@ -66,6 +68,7 @@ export function toClientView(c: Client): ClientView {
     post_logout_redirect_uris: [...c.postLogoutRedirectUris],
     scopes: [...c.scopes],
     token_endpoint_auth_method: c.authMethod,
+    tls_client_auth_subject_dn: c.tlsClientAuthSubjectDn,
     require_pkce: c.requirePkce,
     require_dpop: c.requireDpop,
     require_attestation: c.requireAttestation,

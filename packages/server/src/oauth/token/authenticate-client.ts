@@ -1,9 +1,10 @@
-import { createLocalJWKSet, errors as joseErrors, jwtVerify } from 'jose';
+import { calculateJwkThumbprint, createLocalJWKSet, type JWK, errors as joseErrors, jwtVerify } from 'jose';
 import type { Kysely } from 'kysely';
 import { type Database, isUniqueViolation } from '../../db/index.ts';
 import { OAuthError } from '../../http/errors.ts';
 import type { Client } from '../clients/client.ts';
 import type { Clients } from '../clients/clients.ts';
+import { type PresentedCertificate, subjectMatches } from '../mtls/client-certificate.ts';
 import { type FormBody, param } from './form.ts';
 
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -19,14 +20,15 @@ export interface ClientAuthContext {
   endpoint: string;
   authorization: string | undefined;
   form: FormBody;
+  /** The TLS client certificate of the connection, for tls_client_auth (RFC 8705). */
+  certificate: PresentedCertificate | null;
 }
 
 function invalidClient(description: string, usedBasic: boolean): OAuthError {
   const error = new OAuthError('invalid_client', description, 401);
-  // RFC 6749 §5.2: a failed Authorization-header attempt gets a challenge for that scheme.
-  error.headers['www-authenticate'] = usedBasic
-    ? 'Basic realm="portcullis"'
-    : 'Bearer realm="portcullis", error="invalid_client"';
+  // RFC 6749 §5.2: a failed Authorization-header attempt gets a challenge for that scheme; a client
+  // that authenticated in the body (or with a certificate) gets none, as it used no HTTP scheme.
+  if (usedBasic) error.headers['www-authenticate'] = 'Basic realm="portcullis"';
   return error;
 }
 
@@ -82,6 +84,11 @@ export async function authenticateClient(ctx: ClientAuthContext): Promise<Client
   // The same answer whether the client is unknown or the secret wrong.
   if (!client) throw invalidClient('client authentication failed', usedBasic);
   const presented = basic ? 'client_secret_basic' : bodySecret !== undefined ? 'client_secret_post' : 'none';
+  // RFC 8705 §2: a certificate-authenticated client sends only its client_id in the request.
+  if (presented === 'none' && (client.authMethod === 'tls_client_auth' || client.authMethod === 'self_signed_tls_client_auth')) {
+    if (!(await certificateAuthenticates(client, ctx.certificate))) throw invalidClient('client authentication failed', false);
+    return client;
+  }
   // The same answer as for an unknown client: a wrong method must not confirm the client exists.
   if (client.authMethod !== presented) throw invalidClient('client authentication failed', usedBasic);
   if (presented === 'none') return client;
@@ -134,4 +141,28 @@ async function verifyAssertion(ctx: ClientAuthContext, assertion: string, bodyId
     throw err;
   }
   return client;
+}
+
+/**
+ * RFC 8705 §2.1 (PKI: a chain to a trusted CA and the registered subject DN) and §2.2 (self-signed:
+ * the certificate's key is one the client registered). Either way the certificate must be current.
+ */
+async function certificateAuthenticates(client: Client, presented: PresentedCertificate | null): Promise<boolean> {
+  if (!presented) return false;
+  const now = Date.now();
+  if (Date.parse(presented.cert.validFrom) > now || Date.parse(presented.cert.validTo) < now) return false;
+  if (client.authMethod === 'tls_client_auth') {
+    return (
+      presented.chainVerified &&
+      client.tlsClientAuthSubjectDn !== null &&
+      subjectMatches(presented.cert, client.tlsClientAuthSubjectDn)
+    );
+  }
+  const presentedKey = await calculateJwkThumbprint(presented.cert.publicKey.export({ format: 'jwk' }) as JWK);
+  for (const key of client.jwks?.keys ?? []) {
+    const { kty, crv, x, y, n, e } = key;
+    const publicPart = Object.fromEntries(Object.entries({ kty, crv, x, y, n, e }).filter(([, v]) => v !== undefined)) as JWK;
+    if ((await calculateJwkThumbprint(publicPart).catch(() => '')) === presentedKey) return true;
+  }
+  return false;
 }

@@ -18,6 +18,8 @@ export interface TokenContext {
   users: Users;
   throttle: LoginThrottle;
   oauth: OAuth;
+  /** Set when the client authenticated with a TLS certificate: tokens are bound to it (RFC 8705 §3). */
+  certificateThumbprint?: string | undefined;
   /** The request's verified DPoP proof (RFC 9449 §5): tokens issued are bound to its key. */
   dpop?: DpopProof | undefined;
 }
@@ -56,4 +58,11 @@ export function resolveAudience(form: FormBody, issuer: string): string | string
   }
   if (resources.length === 0) return issuer;
   return resources.length === 1 ? (resources[0] as string) : resources;
+}
+
+/** The `cnf` of tokens issued in this request: a DPoP key (RFC 9449 §6) or a client certificate (RFC 8705 §3.1). */
+export function confirmationOf(ctx: TokenContext): Record<string, string> | undefined {
+  if (ctx.dpop) return { jkt: ctx.dpop.jkt };
+  if (ctx.certificateThumbprint) return { 'x5t#S256': ctx.certificateThumbprint };
+  return undefined;
 }

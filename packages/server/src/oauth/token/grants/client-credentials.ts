@@ -1,6 +1,6 @@
 import type { TokenResponse } from '@portcullis/protocol';
 import { issueAccessToken } from '../../tokens/access-tokens.ts';
-import { type GrantHandler, resolveAudience, resolveScope, type TokenContext } from '../grant-handler.ts';
+import { confirmationOf, type GrantHandler, resolveAudience, resolveScope, type TokenContext } from '../grant-handler.ts';
 
 /**
  * RFC 6749 §4.4: a confidential client obtains a token for itself. No refresh token (§4.4.3),
@@ -16,7 +16,7 @@ export const clientCredentialsGrant: GrantHandler = {
       scope,
       audience: resolveAudience(ctx.form, ctx.issuer),
       lifetime: ctx.client.accessTokenLifetime,
-      cnf: ctx.dpop ? { jkt: ctx.dpop.jkt } : undefined,
+      cnf: confirmationOf(ctx),
     });
     const response: TokenResponse = {
       access_token: token.token,

@@ -2,7 +2,7 @@ import type { TokenResponse } from '@portcullis/protocol';
 import type { Client } from '../../clients/client.ts';
 import { issueAccessToken } from '../../tokens/access-tokens.ts';
 import type { GrantRow } from '../../tokens/grants-store.ts';
-import type { TokenContext } from '../grant-handler.ts';
+import { confirmationOf, type TokenContext } from '../grant-handler.ts';
 
 /**
  * The token response for a grant a user made: a JWT access token recorded under the grant (so
@@ -24,7 +24,7 @@ export async function issueUserTokens(
     audience,
     lifetime: client.accessTokenLifetime,
     authTime: grant.auth_time ?? undefined,
-    cnf: ctx.dpop ? { jkt: ctx.dpop.jkt } : undefined,
+    cnf: confirmationOf(ctx),
   });
   await ctx.grants.recordAccessToken(grant, token.jti, token.expiresAt);
   const response: TokenResponse = {
