@@ -282,6 +282,66 @@ describe('portcullis clients against a running server', () => {
   });
 
   describe('failures', () => {
+    it('registers certificate and key-based clients from --tls-subject-dn and --jwks-file', async () => {
+      const mtls = await cli([
+        'clients',
+        'create',
+        '--name',
+        'reports',
+        '--type',
+        'confidential',
+        '--grant',
+        'client_credentials',
+        '--token-auth',
+        'tls_client_auth',
+        '--tls-subject-dn',
+        'CN=reports,O=Example',
+        '--json',
+      ]);
+      assertSuccess(mtls);
+      const created = parseJson<ClientView & { client_secret?: string }>(mtls);
+      assert.equal(created.tls_client_auth_subject_dn, 'CN=reports,O=Example');
+      assert.equal(created.client_secret, undefined, 'no secret for a certificate-authenticated client');
+      const { generateKeyPairSync } = await import('node:crypto');
+      const { writeFileSync, mkdtempSync } = await import('node:fs');
+      const { tmpdir } = await import('node:os');
+      const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' });
+      const file = `${mkdtempSync(`${tmpdir()}/portcullis-jwks-`)}/jwks.json`;
+      writeFileSync(file, JSON.stringify({ keys: [jwk] }));
+      const pkjwt = await cli([
+        'clients',
+        'create',
+        '--name',
+        'signer',
+        '--type',
+        'confidential',
+        '--grant',
+        'client_credentials',
+        '--token-auth',
+        'private_key_jwt',
+        '--jwks-file',
+        file,
+        '--json',
+      ]);
+      assertSuccess(pkjwt);
+      assert.equal(parseJson<ClientView>(pkjwt).token_endpoint_auth_method, 'private_key_jwt');
+      const missing = await cli([
+        'clients',
+        'create',
+        '--name',
+        'x',
+        '--type',
+        'confidential',
+        '--grant',
+        'client_credentials',
+        '--token-auth',
+        'private_key_jwt',
+        '--jwks-file',
+        `${file}.missing`,
+      ]);
+      assert.equal(missing.code, 2);
+    });
+
     it('refuses a plain-http redirect URI on a foreign host, in one line', async () => {
       const result = await cli([
         'clients',

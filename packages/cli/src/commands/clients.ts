@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import {
   CLIENT_TYPES,
   type ClientType,
@@ -37,6 +38,8 @@ interface CreateOptions {
   /** `--no-require-pkce` alone makes commander default this to true; only `false` is sent. */
   requirePkce: boolean;
   tokenAuth?: TokenAuthMethod;
+  jwksFile?: string;
+  tlsSubjectDn?: string;
 }
 
 const SECRET_WARNING = 'Store this secret now: it will not be shown again.';
@@ -62,6 +65,8 @@ export function addClientsCommands(program: Command, io: CliIo): void {
     .option('--first-party', 'a first-party client: no consent page')
     .option('--require-attestation', 'require a valid app attestation on every token request')
     .option('--no-require-pkce', 'do not require PKCE on the authorization code grant')
+    .option('--jwks-file <file>', "a JSON Web Key Set of the client's public keys (private_key_jwt, self_signed_tls_client_auth)")
+    .option('--tls-subject-dn <dn>', 'the subject DN of the client certificate, e.g. "CN=reports,O=Example" (tls_client_auth)')
     .addOption(
       new Option(
         '--token-auth <method>',
@@ -81,6 +86,8 @@ export function addClientsCommands(program: Command, io: CliIo): void {
         require_pkce: options.requirePkce === false ? false : undefined,
         require_attestation: options.requireAttestation,
         token_endpoint_auth_method: tokenAuthMethod(options.type, options.tokenAuth),
+        jwks: options.jwksFile ? readJwks(options.jwksFile) : undefined,
+        tls_client_auth_subject_dn: options.tlsSubjectDn,
       });
       // With an unsaved secret, --json is the one place the secret is in the output: keep it.
       if (ctx.json) return writeJson(io, created);
@@ -196,4 +203,18 @@ function yesNo(value: boolean | undefined): string | undefined {
 
 function seconds(value: number | undefined): string | undefined {
   return typeof value === 'number' ? `${value}s` : undefined;
+}
+
+function readJwks(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--jwks-file ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new UsageError(`--jwks-file ${file}: not valid JSON`);
+  }
 }
