@@ -28,6 +28,7 @@ export interface ClientView {
   scopes: string[];
   token_endpoint_auth_method: TokenAuthMethod;
   tls_client_auth_subject_dn: string | null;
+  resources: string[];
   require_pkce: boolean;
   require_dpop: boolean;
   require_attestation: boolean;

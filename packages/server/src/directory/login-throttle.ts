@@ -13,9 +13,14 @@ export interface ThrottleKeys {
   ip: string;
 }
 
+const free = (key: string) => (key.startsWith('ip:') ? FREE_IP_FAILURES : FREE_ACCOUNT_FAILURES);
+const delayMs = (failures: number, key: string) => Math.min(2 ** (failures - free(key)), MAX_DELAY_S) * 1000;
+
 /**
  * Slows password guessing per account name and per IP: after a few free failures each further
  * attempt must wait an exponentially growing delay (capped at 15 minutes) after the last failure.
+ * Every attempt is counted as a failure before its password is checked, in one atomic statement
+ * per key, so parallel guesses cannot all slip in under the limit; a success takes it back.
  * Shared through the database, so every node enforces the same counts.
  */
 export class LoginThrottle {
@@ -35,19 +40,23 @@ export class LoginThrottle {
       .execute();
     let wait = 0;
     for (const row of rows) {
-      if (now - row.last_failure_at > FORGET_AFTER_MS) continue;
-      const free = row.key.startsWith('ip:') ? FREE_IP_FAILURES : FREE_ACCOUNT_FAILURES;
-      if (row.failures < free) continue;
-      const delayMs = Math.min(2 ** (row.failures - free), MAX_DELAY_S) * 1000;
-      wait = Math.max(wait, Math.ceil((row.last_failure_at + delayMs - now) / 1000));
+      if (now - row.last_failure_at > FORGET_AFTER_MS || row.failures < free(row.key)) continue;
+      wait = Math.max(wait, Math.ceil((row.last_failure_at + delayMs(row.failures, row.key) - now) / 1000));
     }
     return wait;
   }
 
-  async recordFailure(keys: ThrottleKeys): Promise<void> {
+  /**
+   * Admits one attempt or says how long to wait. An admitted attempt is already counted as a
+   * failure; call `succeeded` when the password was right.
+   */
+  async admit(keys: ThrottleKeys): Promise<number> {
+    const wait = await this.retryAfter(keys);
+    if (wait > 0) return wait;
     const now = Date.now();
+    let refuse = 0;
     for (const key of [`account:${keys.account}`, `ip:${keys.ip}`]) {
-      await this.#db
+      const row = await this.#db
         .insertInto('login_throttle')
         .values({ key, failures: 1, last_failure_at: now })
         .onConflict((oc) =>
@@ -62,11 +71,21 @@ export class LoginThrottle {
             last_failure_at: now,
           })),
         )
-        .execute();
+        .returning('failures')
+        .executeTakeFirstOrThrow();
+      // Over the free quota already: a concurrent attempt got here first, so this one waits.
+      if (row.failures > free(key)) refuse = Math.max(refuse, Math.ceil(delayMs(row.failures - 1, key) / 1000));
     }
+    return refuse;
   }
 
-  async recordSuccess(keys: ThrottleKeys): Promise<void> {
+  async succeeded(keys: ThrottleKeys): Promise<void> {
     await this.#db.deleteFrom('login_throttle').where('key', '=', `account:${keys.account}`).execute();
+    await this.#db
+      .updateTable('login_throttle')
+      .set((eb) => ({ failures: eb('failures', '-', 1) }))
+      .where('key', '=', `ip:${keys.ip}`)
+      .where('failures', '>', 0)
+      .execute();
   }
 }

@@ -94,7 +94,8 @@ export function registerUsersAdminRoutes(fastify: FastifyInstance, services: Ser
   app.put(
     '/users/:username/password',
     {
-      config: { access: 'write', action: 'users.set_password' },
+      // Setting a password is taking over the account: admins only.
+      config: { access: 'sensitive', action: 'users.set_password' },
       schema: {
         summary: "Set a user's password",
         params: UserRef,

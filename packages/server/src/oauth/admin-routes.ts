@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { CLIENT_TYPES, GRANT_TYPES, TOKEN_AUTH_METHODS } from '@portcullis/protocol';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { NotFound } from '../http/errors.ts';
+import { Forbidden, NotFound } from '../http/errors.ts';
 import { DateTime, NullableString } from '../http/schemas.ts';
 import type { Services } from '../services.ts';
 
@@ -19,6 +19,7 @@ const ClientView = Type.Object({
   scopes: Strings,
   token_endpoint_auth_method: Type.Enum(TOKEN_AUTH_METHODS),
   tls_client_auth_subject_dn: NullableString,
+  resources: Strings,
   require_pkce: Type.Boolean(),
   require_dpop: Type.Boolean(),
   require_attestation: Type.Boolean(),
@@ -57,6 +58,7 @@ export function registerClientsAdminRoutes(fastify: FastifyInstance, services: S
             require_attestation: Type.Optional(Type.Boolean()),
             token_endpoint_auth_method: Type.Optional(Type.Enum(TOKEN_AUTH_METHODS)),
             tls_client_auth_subject_dn: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
+            resources: Type.Optional(Uris),
             jwks: Type.Optional(
               Type.Object({ keys: Type.Array(Jwk, { minItems: 1, maxItems: 20 }) }, { additionalProperties: false }),
             ),
@@ -70,6 +72,16 @@ export function registerClientsAdminRoutes(fastify: FastifyInstance, services: S
       },
     },
     async (request, reply) => {
+      // Deny by default: settings that bypass the user's consent or weaken the flow are for admins.
+      const body = request.body;
+      const privileged =
+        body.first_party === true ||
+        body.require_pkce === false ||
+        body.grant_types.includes('password') ||
+        body.grant_types.includes('implicit');
+      if (privileged && request.adminKey?.role !== 'admin') {
+        throw new Forbidden('first-party clients, the password and implicit grants, and turning PKCE off need the admin role');
+      }
       const { client, secret } = await services.oauth.clients.create(
         request.body as Parameters<typeof services.oauth.clients.create>[0],
       );

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import type { Services } from '../services.ts';
@@ -24,19 +25,21 @@ export async function handleLogout(request: FastifyRequest, reply: FastifyReply,
   const redirect = param(params, 'post_logout_redirect_uri');
   const state = param(params, 'state');
   let clientId = param(params, 'client_id');
-  let hinted = false;
+  let hinted: { sub?: string | undefined; sid?: unknown } | null = null;
   if (hint !== undefined) {
     try {
-      // An expired ID token still identifies the client and user (§2); the signature must be ours.
+      // An expired ID token still identifies the client and user (§2); the signature must be ours,
+      // and it must be an ID token (typ JWT), not one of our access tokens (typ at+jwt).
       const { payload } = await jwtVerify(hint, createLocalJWKSet(services.signingKeys.jwks('token')), {
         issuer,
+        typ: 'JWT',
         currentDate: new Date(0),
       });
       const aud = Array.isArray(payload.aud) ? payload.aud[0] : payload.aud;
       if (clientId !== undefined && clientId !== aud)
         return sendErrorPage(reply, 400, 'Sign-out failed', 'The id_token_hint was issued to another application.');
       clientId = aud;
-      hinted = true;
+      hinted = payload;
     } catch {
       return sendErrorPage(reply, 400, 'Sign-out failed', 'The id_token_hint is not valid.');
     }
@@ -52,7 +55,17 @@ export async function handleLogout(request: FastifyRequest, reply: FastifyReply,
     target = url.href;
   }
   const cookie = request.cookies[SESSION_COOKIE];
-  const confirmed = hinted || (cookie !== undefined && param(params, 'confirm') === confirmationFor(services, cookie));
+  // §2: the user confirms unless the hint names this very session (its user, and its sid if any);
+  // someone else's ID token must not sign a victim out from a link.
+  const session = cookie ? await services.oauth.sessions.find(cookie) : null;
+  const hintMatches =
+    hinted !== null &&
+    session !== null &&
+    hinted.sub === session.user_id &&
+    (hinted.sid === undefined || hinted.sid === session.sid);
+  const given = Buffer.from(param(params, 'confirm') ?? '');
+  const expected = cookie ? Buffer.from(confirmationFor(services, cookie)) : Buffer.alloc(0);
+  const confirmed = hintMatches || (cookie !== undefined && given.length === expected.length && timingSafeEqual(given, expected));
   if (cookie && !confirmed) {
     const hidden = Object.entries({
       ...(redirect ? { post_logout_redirect_uri: redirect } : {}),
@@ -62,9 +75,11 @@ export async function handleLogout(request: FastifyRequest, reply: FastifyReply,
     })
       .map(([n, v]) => `<input type="hidden" name="${escapeHtml(n)}" value="${escapeHtml(v)}">`)
       .join('');
+    const form = `<form method="post" action="${PATHS.endSession}">${hidden}<button type="submit">Sign out</button></form></main>`;
+    // A function replacer: `$` sequences in the (escaped) values must not be read as patterns.
     const html = renderErrorPage({ title: 'Sign out?', description: 'Do you want to sign out of this server?' }).replace(
       '</main>',
-      `<form method="post" action="${PATHS.endSession}">${hidden}<button type="submit">Sign out</button></form></main>`,
+      () => form,
     );
     reply.header(
       'content-security-policy',

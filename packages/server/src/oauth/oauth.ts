@@ -36,6 +36,8 @@ export class OAuth {
     this.interactions = new Interactions(db, digests);
     this.pushedRequests = new PushedRequests(db, digests);
     this.#timer = setInterval(() => {
+      // Expired rows and expired in-memory revocations carry no information any more.
+      this.revocations.live();
       grantsStore.deleteExpired(db, Date.now()).catch(() => {});
     }, HOUSEKEEPING_MS);
     this.#timer.unref();

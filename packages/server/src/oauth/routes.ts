@@ -39,9 +39,18 @@ function noStore(reply: FastifyReply): void {
  */
 export async function oauthRoutes(app: FastifyInstance, services: Services): Promise<void> {
   // OAuth endpoints take form bodies (RFC 6749 §4.1.3, RFC 7662 §2.1, RFC 7009 §2.1).
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
-    done(null, parseForm(body as string));
-  });
+  // 64 KiB is far more than any OAuth request needs; the global limit is for other APIs.
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: 65_536 },
+    (_request, body, done) => {
+      try {
+        done(null, parseForm(body as string));
+      } catch (err) {
+        done(err as Error, undefined);
+      }
+    },
+  );
   await app.register(cookie);
   const issuer = () => services.publicUrl();
   const form = (request: FastifyRequest): FormBody => {

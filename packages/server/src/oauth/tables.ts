@@ -16,6 +16,8 @@ export interface OAuthTables {
     /** JWK Set (JSON) for private_key_jwt. */
     jwks: string | null;
     tls_client_auth_subject_dn: string | null;
+    /** JSON list of allowed RFC 8707 resources. */
+    resources: string;
     require_pkce: number;
     require_dpop: number;
     require_attestation: number;

@@ -98,7 +98,12 @@ describe('J3 machine to machine, driven by openid-client', () => {
   });
 
   test('resource indicators (RFC 8707) set the audience', async () => {
-    const m2m = await server.createClient({ name: 'aud', type: 'confidential', grant_types: ['client_credentials'] });
+    const m2m = await server.createClient({
+      name: 'aud',
+      type: 'confidential',
+      grant_types: ['client_credentials'],
+      resources: ['https://api.example.com/'],
+    });
     const config = await client.discovery(
       new URL(server.issuer),
       m2m.client_id,
@@ -112,6 +117,9 @@ describe('J3 machine to machine, driven by openid-client', () => {
       createRemoteJWKSet(new URL(`${server.issuer}/.well-known/jwks.json`)),
     );
     assert.equal(payload.aud, 'https://api.example.com/');
+    await assert.rejects(client.clientCredentialsGrant(config, { resource: 'https://bank.example/api' }), (err: unknown) => {
+      return (err as { error?: string }).error === 'invalid_target';
+    });
   });
 
   test('oauth4webapi accepts the token as a resource server validating RFC 9068', async () => {

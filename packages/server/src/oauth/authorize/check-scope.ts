@@ -13,5 +13,10 @@ export function checkScope(ctx: AuthorizationContext): void {
   const refused = wanted.filter((s) => !client.scopes.includes(s) && !OIDC_SCOPES.includes(s));
   if (refused.length > 0) throw new OAuthError('invalid_scope', `this client may not request ${refused.join(' ')}`);
   ctx.request.scope = wanted.join(' ');
+  // Stored with the request and echoed back: bounded, so a request cannot grow storage unbounded.
+  for (const name of ['state', 'nonce'] as const) {
+    if ((param(ctx.params, name)?.length ?? 0) > 1024)
+      throw new OAuthError('invalid_request', `${name} is longer than 1024 characters`);
+  }
   ctx.request.nonce = param(ctx.params, 'nonce');
 }

@@ -67,6 +67,9 @@ export class Codes {
     const hash = this.#digests.digest('authorization-code', code);
     const row = await this.#db.selectFrom('oauth_codes').selectAll().where('code_hash', '=', hash).executeTakeFirst();
     if (!row) throw invalidGrant('the authorization code is invalid or expired');
+    // Checked before the code is spent: another client holding an intercepted code cannot burn
+    // it, nor trigger the replay revocation of the rightful client's grant.
+    if (row.client_id !== clientId) throw invalidGrant('the authorization code was issued to another client');
     if (row.used_at !== null) return { row, replay: true };
     const claimed = await this.#db
       .updateTable('oauth_codes')
@@ -76,8 +79,7 @@ export class Codes {
       .executeTakeFirst();
     if (Number(claimed.numUpdatedRows) !== 1) return { row, replay: true };
     if (row.expires_at <= Date.now()) throw invalidGrant('the authorization code is invalid or expired');
-    // RFC 6749 §4.1.3: issued to this client, and the same redirect_uri as in the request.
-    if (row.client_id !== clientId) throw invalidGrant('the authorization code was issued to another client');
+    // RFC 6749 §4.1.3: the same redirect_uri as in the authorization request.
     if ((row.redirect_uri_given === 1 || redirectUri !== undefined) && redirectUri !== row.redirect_uri) {
       throw invalidGrant('redirect_uri does not match the authorization request');
     }

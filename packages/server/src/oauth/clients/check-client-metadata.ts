@@ -18,6 +18,8 @@ export interface ClientMetadataInput {
   jwks?: JSONWebKeySet | undefined;
   /** RFC 8705 §2.1.2: the subject DN the client's certificate must carry (tls_client_auth). */
   tls_client_auth_subject_dn?: string | undefined;
+  /** RFC 8707: the resources (token audiences) the client may ask for; none means only this server. */
+  resources?: string[] | undefined;
   access_token_lifetime?: number | undefined;
   refresh_token_lifetime?: number | undefined;
   refresh_token_idle_lifetime?: number | undefined;
@@ -38,6 +40,7 @@ export interface ClientMetadata {
   authMethod: TokenAuthMethod;
   jwks: JSONWebKeySet | null;
   tlsClientAuthSubjectDn: string | null;
+  resources: string[];
   accessTokenLifetime: number;
   refreshTokenLifetime: number;
   refreshTokenIdleLifetime: number;
@@ -116,6 +119,12 @@ export function checkClientMetadata(input: ClientMetadataInput, maxTokenLifetime
   for (const scope of scopes)
     if (!SCOPE_TOKEN.test(scope)) throw invalid(`scope ${JSON.stringify(scope)} has characters RFC 6749 §3.3 does not allow`);
 
+  const resources = [...new Set(input.resources ?? [])];
+  for (const resource of resources) {
+    // RFC 8707 §2: an absolute URI without a fragment.
+    if (!URL.canParse(resource) || resource.includes('#'))
+      throw invalid(`resource ${JSON.stringify(resource)} must be an absolute URI without a fragment`);
+  }
   const access = input.access_token_lifetime ?? Math.min(DEFAULT_LIFETIMES.access, maxTokenLifetime);
   if (access < 30 || access > maxTokenLifetime)
     throw invalid(`access_token_lifetime must be from 30 to ${maxTokenLifetime} seconds`);
@@ -138,6 +147,7 @@ export function checkClientMetadata(input: ClientMetadataInput, maxTokenLifetime
     authMethod,
     jwks: authMethod === 'private_key_jwt' || authMethod === 'self_signed_tls_client_auth' ? (input.jwks ?? null) : null,
     tlsClientAuthSubjectDn: authMethod === 'tls_client_auth' ? (input.tls_client_auth_subject_dn ?? null) : null,
+    resources,
     accessTokenLifetime: access,
     refreshTokenLifetime: refresh,
     refreshTokenIdleLifetime: refreshIdle,

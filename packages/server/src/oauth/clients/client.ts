@@ -17,6 +17,7 @@ export interface Client {
   secretHash: string | null;
   jwks: JSONWebKeySet | null;
   tlsClientAuthSubjectDn: string | null;
+  resources: readonly string[];
   requirePkce: boolean;
   requireDpop: boolean;
   requireAttestation: boolean;
@@ -45,6 +46,7 @@ export function clientFromRow(row: ClientRow): Client {
     secretHash: row.secret_hash,
     jwks: row.jwks ? (JSON.parse(row.jwks) as JSONWebKeySet) : null,
     tlsClientAuthSubjectDn: row.tls_client_auth_subject_dn,
+    resources: list(row.resources),
     requirePkce: row.require_pkce === 1,
     requireDpop: row.require_dpop === 1,
     requireAttestation: row.require_attestation === 1,
@@ -69,6 +71,7 @@ export function toClientView(c: Client): ClientView {
     scopes: [...c.scopes],
     token_endpoint_auth_method: c.authMethod,
     tls_client_auth_subject_dn: c.tlsClientAuthSubjectDn,
+    resources: [...c.resources],
     require_pkce: c.requirePkce,
     require_dpop: c.requireDpop,
     require_attestation: c.requireAttestation,

@@ -99,7 +99,7 @@ export async function submitLogin(request: FastifyRequest<{ Params: { id: string
   const username = param(form, 'username') ?? '';
   const password = param(form, 'password') ?? '';
   const keys = { account: usernameKey(username), ip: request.ip };
-  const wait = await services.loginThrottle.retryAfter(keys);
+  const wait = await services.loginThrottle.admit(keys);
   if (wait > 0) {
     reply.header('retry-after', String(wait));
     return page(
@@ -111,10 +111,9 @@ export async function submitLogin(request: FastifyRequest<{ Params: { id: string
   }
   const user = username && password ? await services.users.verifyCredentials(username, password) : null;
   if (!user) {
-    await services.loginThrottle.recordFailure(keys);
     return page(reply, 401, renderLogin(row, services, authz, 'The username or password is incorrect.', username), authz);
   }
-  await services.loginThrottle.recordSuccess(keys);
+  await services.loginThrottle.succeeded(keys);
   const session = await services.oauth.sessions.create(user.id);
   const issuer = services.publicUrl();
   reply.setCookie(SESSION_COOKIE, session.cookie, cookieOptions(issuer, SESSION_LIFETIME_MS));

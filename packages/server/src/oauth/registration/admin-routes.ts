@@ -5,10 +5,14 @@ import { DateTime, NullableDateTime, NullableString } from '../../http/schemas.t
 import type { Services } from '../../services.ts';
 import { INITIAL_ACCESS_TOKEN_LIMITS, InitialAccessTokens } from './initial-access-tokens.ts';
 
+// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
+const Scope = Type.String({ minLength: 1, maxLength: 200, pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$' });
+
 const InitialAccessTokenView = Type.Object({
   id: Type.String(),
   max_uses: Type.Integer(),
   uses: Type.Integer(),
+  scopes: Type.Array(Type.String()),
   created_by: NullableString,
   created_at: DateTime,
   expires_at: DateTime,
@@ -36,13 +40,26 @@ export function registerInitialAccessTokenAdminRoutes(fastify: FastifyInstance, 
               max_uses: Type.Optional(
                 Type.Integer({ minimum: 1, maximum: 10_000, description: `clients it may register; default ${defaultUses}` }),
               ),
+              scopes: Type.Optional(
+                Type.Array(Scope, {
+                  maxItems: 100,
+                  description:
+                    'API scopes the clients it registers may have; default none. OpenID Connect scopes (openid, profile, email) need no listing',
+                }),
+              ),
             },
             { additionalProperties: false },
           ),
           Type.Null(),
         ]),
         response: {
-          201: Type.Object({ id: Type.String(), token: Type.String(), expires_at: DateTime, max_uses: Type.Integer() }),
+          201: Type.Object({
+            id: Type.String(),
+            token: Type.String(),
+            expires_at: DateTime,
+            max_uses: Type.Integer(),
+            scopes: Type.Array(Type.String()),
+          }),
         },
       },
     },
@@ -50,6 +67,7 @@ export function registerInitialAccessTokenAdminRoutes(fastify: FastifyInstance, 
       const created = await tokens.create({
         expiresIn: request.body?.expires_in ?? defaultLifetime,
         maxUses: request.body?.max_uses ?? defaultUses,
+        scopes: request.body?.scopes ?? [],
         createdBy: request.adminKey?.id ?? null,
       });
       request.auditTarget = created.id;

@@ -12,6 +12,7 @@ export interface InitialAccessTokenView {
   id: string;
   max_uses: number;
   uses: number;
+  scopes: string[];
   created_by: string | null;
   created_at: string;
   expires_at: string;
@@ -25,6 +26,7 @@ function toView(row: store.InitialAccessTokenRow): InitialAccessTokenView {
     id: row.id,
     max_uses: row.max_uses,
     uses: row.uses,
+    scopes: store.scopeList(row.scopes),
     created_by: row.created_by,
     created_at: iso(row.created_at),
     expires_at: iso(row.expires_at),
@@ -32,10 +34,17 @@ function toView(row: store.InitialAccessTokenRow): InitialAccessTokenView {
   };
 }
 
+/** A token `check` accepted: its id, and the API scopes clients registered with it may have. */
+export interface CheckedInitialAccessToken {
+  id: string;
+  scopes: string[];
+}
+
 /**
  * Initial access tokens (RFC 7591 §3): an administrator hands one to whoever may register
- * clients. 256 random bits shown once; the database holds only the keyed digest, looked up by
- * that digest, so timing reveals nothing about the token.
+ * clients, with the API scopes those clients may have (RFC 7591 §2: the server decides).
+ * 256 random bits shown once; the database holds only the keyed digest, looked up by that
+ * digest, so timing reveals nothing about the token.
  */
 export class InitialAccessTokens {
   readonly #db: Kysely<Database>;
@@ -49,22 +58,26 @@ export class InitialAccessTokens {
   async create(options: {
     expiresIn: number;
     maxUses: number;
+    /** RFC 6749 §3.3 scope tokens; the admin API's schema has checked them. */
+    scopes: readonly string[];
     createdBy: string | null;
-  }): Promise<{ id: string; token: string; expires_at: string; max_uses: number }> {
+  }): Promise<{ id: string; token: string; expires_at: string; max_uses: number; scopes: string[] }> {
     const token = `pci_${randomBytes(32).toString('base64url')}`;
     const now = Date.now();
+    const scopes = [...new Set(options.scopes)];
     const row: store.InitialAccessTokenRow = {
       id: randomUUID(),
       token_hash: this.#digests.digest('initial-access-token', token),
       max_uses: options.maxUses,
       uses: 0,
+      scopes: JSON.stringify(scopes),
       created_by: options.createdBy,
       created_at: now,
       expires_at: now + options.expiresIn * 1000,
       revoked_at: null,
     };
     await store.insertInitialAccessToken(this.#db, row);
-    return { id: row.id, token, expires_at: iso(row.expires_at), max_uses: row.max_uses };
+    return { id: row.id, token, expires_at: iso(row.expires_at), max_uses: row.max_uses, scopes };
   }
 
   async list(): Promise<InitialAccessTokenView[]> {
@@ -77,12 +90,12 @@ export class InitialAccessTokens {
     await store.revokeInitialAccessToken(this.#db, id, Date.now());
   }
 
-  /** The id of the token if it may still register a client; a 401 `invalid_token` otherwise. */
-  async check(token: string): Promise<string> {
+  /** The token if it may still register a client; a 401 `invalid_token` otherwise. */
+  async check(token: string): Promise<CheckedInitialAccessToken> {
     const row = await store.findInitialAccessTokenByHash(this.#db, this.#digests.digest('initial-access-token', token));
     const problem = unusable(row, Date.now());
     if (!row || problem) throw rejected(problem ?? 'unknown');
-    return row.id;
+    return { id: row.id, scopes: store.scopeList(row.scopes) };
   }
 
   /** Takes one use of a checked token; it may have been used up or revoked since. */

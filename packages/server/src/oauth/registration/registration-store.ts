@@ -8,6 +8,14 @@ export type RegistrationRow = Selectable<RegistrationTables['oauth_registrations
 
 const tables = (db: Db) => db.withTables<RegistrationTables>();
 
+/** A JSON array of scopes, as this module stores it (`scopes`, `scopes_allowed`). */
+export function scopeList(json: string): string[] {
+  const value: unknown = JSON.parse(json);
+  if (!Array.isArray(value) || !value.every((s): s is string => typeof s === 'string'))
+    throw new Error('a stored scope list is not a JSON array of strings');
+  return value;
+}
+
 export async function insertInitialAccessToken(db: Db, row: InitialAccessTokenRow): Promise<void> {
   await tables(db).insertInto('oauth_initial_access_tokens').values(row).execute();
 }

@@ -7,11 +7,18 @@ import { checkClientMetadata } from '../clients/check-client-metadata.ts';
 import type { Client } from '../clients/client.ts';
 import type { Clients } from '../clients/clients.ts';
 import { describeClient } from './client-information.ts';
-import type { InitialAccessTokens } from './initial-access-tokens.ts';
+import type { CheckedInitialAccessToken, InitialAccessTokens } from './initial-access-tokens.ts';
 import { invalidBearerToken } from './read-bearer-token.ts';
 import { readClientMetadata } from './read-client-metadata.ts';
 import * as store from './registration-store.ts';
 import type { ClientInformation, ClientMetadataBody } from './schemas.ts';
+
+/** A client that presented its registration access token, with the API scopes it may register. */
+export interface RegisteredClient {
+  client: Client;
+  /** The allowlist of the initial access token it was registered with, as it was then. */
+  allowedScopes: string[];
+}
 
 export interface RegistrationsOptions {
   db: Kysely<Database>;
@@ -34,10 +41,16 @@ export class Registrations {
 
   /**
    * RFC 7591 §3.1: registers a client under an initial access token that `InitialAccessTokens.check`
-   * accepted. A use of the token is spent only when a client is registered.
+   * accepted, with API scopes only from its allowlist. A use of the token is spent only when a
+   * client is registered.
    */
-  async register(initialAccessTokenId: string, body: ClientMetadataBody, issuer: string): Promise<ClientInformation> {
-    const input = readClientMetadata(body);
+  async register(
+    initialAccessToken: CheckedInitialAccessToken,
+    body: ClientMetadataBody,
+    issuer: string,
+  ): Promise<ClientInformation> {
+    const { id: initialAccessTokenId, scopes: allowedScopes } = initialAccessToken;
+    const input = readClientMetadata(body, allowedScopes);
     // Validated before a use is taken, so a refused request costs the token nothing.
     checkClientMetadata(input, this.#o.maxTokenLifetime);
     await this.#o.initialAccessTokens.takeUse(initialAccessTokenId);
@@ -51,6 +64,8 @@ export class Registrations {
         client_id: clientId,
         registration_token_hash: this.#o.digests.digest('registration-token', registrationToken),
         initial_access_token_id: initialAccessTokenId,
+        // Copied, so revoking or deleting the token later does not change what updates may register.
+        scopes_allowed: JSON.stringify(allowedScopes),
         created_at: Date.now(),
       });
       return this.#answer(this.#client(clientId), issuer, registrationToken, secret);
@@ -62,19 +77,19 @@ export class Registrations {
   }
 
   /** RFC 7592 §2: the token must be the one issued to this very client; anything else is 401. */
-  async authenticate(clientId: string, registrationToken: string): Promise<Client> {
+  async authenticate(clientId: string, registrationToken: string): Promise<RegisteredClient> {
     const row = await store.findRegistrationByTokenHash(
       this.#o.db,
       this.#o.digests.digest('registration-token', registrationToken),
     );
     const client = row?.client_id === clientId ? this.#o.clients.find(clientId) : undefined;
-    if (!client) {
+    if (!row || !client) {
       throw invalidBearerToken(
         'the registration access token is not valid for this client',
         row ? 'the token belongs to another client' : 'unknown token',
       );
     }
-    return client;
+    return { client, allowedScopes: store.scopeList(row.scopes_allowed) };
   }
 
   /** RFC 7592 §2.1. The answer repeats the presented token (only its digest is stored) and never the secret. */
@@ -82,8 +97,16 @@ export class Registrations {
     return describeClient(client, issuer, registrationToken);
   }
 
-  /** RFC 7592 §2.2: replaces the metadata; the secret stays unless the client newly needs one. */
-  async update(client: Client, registrationToken: string, body: ClientMetadataBody, issuer: string): Promise<ClientInformation> {
+  /**
+   * RFC 7592 §2.2: replaces the metadata, with API scopes only from the allowlist the client was
+   * registered under; the secret stays unless the client newly needs one.
+   */
+  async update(
+    { client, allowedScopes }: RegisteredClient,
+    registrationToken: string,
+    body: ClientMetadataBody,
+    issuer: string,
+  ): Promise<ClientInformation> {
     if (body.client_id !== client.clientId) {
       throw new OAuthError('invalid_request', 'client_id must be the identifier of this client');
     }
@@ -91,7 +114,7 @@ export class Registrations {
     if (body.client_secret !== undefined && !this.#o.clients.secretMatches(client, body.client_secret)) {
       throw new OAuthError('invalid_request', 'client_secret is not the current secret of this client');
     }
-    const { secret } = await this.#o.clients.update(client.clientId, readClientMetadata(body, client));
+    const { secret } = await this.#o.clients.update(client.clientId, readClientMetadata(body, allowedScopes, client));
     return this.#answer(this.#client(client.clientId), issuer, registrationToken, secret);
   }
 

@@ -46,9 +46,9 @@ export function registerRegistrationRoutes(fastify: FastifyInstance, services: S
     maxTokenLifetime: services.config.maxTokenLifetime,
   });
   const issuer = () => services.publicUrl();
-  const registered = (request: FastifyRequest<{ Params: { client_id: string } }>) => {
+  const registeredClient = (request: FastifyRequest<{ Params: { client_id: string } }>) => {
     const token = readBearerToken(request.headers.authorization, 'the registration access token');
-    return registrations.authenticate(request.params.client_id, token).then((client) => ({ client, token }));
+    return registrations.authenticate(request.params.client_id, token).then((registered) => ({ registered, token }));
   };
   const configuration = `${REGISTRATION_PATH}/:client_id`;
 
@@ -56,9 +56,9 @@ export function registerRegistrationRoutes(fastify: FastifyInstance, services: S
     REGISTRATION_PATH,
     { onRequest: noStore, attachValidation: true, schema: { body: ClientMetadataBody, response: { 201: ClientInformation } } },
     async (request, reply) => {
-      const tokenId = await initialAccessTokens.check(readBearerToken(request.headers.authorization, 'an initial access token'));
+      const initial = await initialAccessTokens.check(readBearerToken(request.headers.authorization, 'an initial access token'));
       checkBody(request);
-      return reply.code(201).send(await registrations.register(tokenId, request.body, issuer()));
+      return reply.code(201).send(await registrations.register(initial, request.body, issuer()));
     },
   );
 
@@ -66,8 +66,8 @@ export function registerRegistrationRoutes(fastify: FastifyInstance, services: S
     configuration,
     { onRequest: noStore, schema: { params: ClientIdParams, response: { 200: ClientInformation } } },
     async (request) => {
-      const { client, token } = await registered(request);
-      return registrations.read(client, token, issuer());
+      const { registered, token } = await registeredClient(request);
+      return registrations.read(registered.client, token, issuer());
     },
   );
 
@@ -79,15 +79,15 @@ export function registerRegistrationRoutes(fastify: FastifyInstance, services: S
       schema: { params: ClientIdParams, body: ClientMetadataBody, response: { 200: ClientInformation } },
     },
     async (request) => {
-      const { client, token } = await registered(request);
+      const { registered, token } = await registeredClient(request);
       checkBody(request);
-      return registrations.update(client, token, request.body, issuer());
+      return registrations.update(registered, token, request.body, issuer());
     },
   );
 
   app.delete(configuration, { onRequest: noStore, schema: { params: ClientIdParams } }, async (request, reply) => {
-    const { client } = await registered(request);
-    await registrations.delete(client);
+    const { registered } = await registeredClient(request);
+    await registrations.delete(registered.client);
     return reply.code(204).send();
   });
 }

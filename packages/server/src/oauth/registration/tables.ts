@@ -10,6 +10,8 @@ export type RegistrationTables = {
     /** HMAC-SHA-256 of the token under a key derived from the master key; never the token. */
     token_hash: string;
     max_uses: number;
+    /** JSON array of the API scopes a client registered with it may have; OpenID Connect scopes need none. */
+    scopes: string;
     uses: number;
     /** The admin key that issued it. */
     created_by: string | null;
@@ -22,6 +24,8 @@ export type RegistrationTables = {
     client_id: string;
     registration_token_hash: string;
     initial_access_token_id: string | null;
+    /** JSON array: the initial access token's `scopes` when the client was registered, for RFC 7592 updates. */
+    scopes_allowed: string;
     created_at: number;
   };
 };

@@ -43,18 +43,19 @@ export function resolveScope(client: Client, form: FormBody): string {
   return wanted.join(' ');
 }
 
-/** RFC 8707 §2: each `resource` is an absolute URI without a fragment; it becomes the token's `aud`. */
-export function resolveAudience(form: FormBody, issuer: string): string | string[] {
+/**
+ * RFC 8707 §2: each `resource` is an absolute URI without a fragment, and one this client is
+ * registered for (otherwise invalid_target); they become the token's `aud`. Without one, the
+ * audience is this server (and the APIs behind its gateway).
+ */
+export function resolveAudience(form: FormBody, issuer: string, client: Client): string | string[] {
   const resources = listParam(form, 'resource');
   for (const resource of resources) {
-    let url: URL | null = null;
-    try {
-      url = new URL(resource);
-    } catch {
-      url = null;
-    }
-    if (!url || resource.includes('#'))
+    if (!URL.canParse(resource) || resource.includes('#')) {
       throw new OAuthError('invalid_target', 'each resource must be an absolute URI without a fragment');
+    }
+    if (!client.resources.includes(resource))
+      throw new OAuthError('invalid_target', `this client may not ask for a token for ${resource}`);
   }
   if (resources.length === 0) return issuer;
   return resources.length === 1 ? (resources[0] as string) : resources;

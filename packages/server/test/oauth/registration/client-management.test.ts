@@ -27,8 +27,9 @@ function assertInvalidToken(res: Answer): void {
 
 describe('client configuration endpoint (RFC 7592)', () => {
   let server: OAuthServer;
-  const registerClient = async (body: Record<string, unknown>): Promise<Registered> => {
-    const { token } = await issueInitialAccessToken(server);
+  // The initial access token allows the API scopes these clients register, and no others.
+  const registerClient = async (body: Record<string, unknown>, scopes = ['read', 'write']): Promise<Registered> => {
+    const { token } = await issueInitialAccessToken(server, { scopes });
     const res = await register(server, token, body);
     assert.equal(res.status, 201, res.text);
     return res.json as unknown as Registered;
@@ -122,6 +123,49 @@ describe('client configuration endpoint (RFC 7592)', () => {
       assert.equal(res.json?.error, 'invalid_request');
     }
     assert.equal((await call(reg, 'GET')).json?.scope, 'read');
+  });
+
+  it("PUT keeps to the allowlist of the client's initial access token, and changes nothing when refused", async () => {
+    const reg = await m2m();
+    const base = { client_id: reg.client_id, grant_types: ['client_credentials'] };
+    for (const scope of ['admin', 'read admin', 'openid write admin']) {
+      const res = await call(reg, 'PUT', { ...base, scope });
+      assert.equal(res.status, 400, res.text);
+      assert.equal(res.json?.error, 'invalid_client_metadata', res.text);
+      assert.match(String(res.json?.error_description), /^scope "admin" is not allowed/);
+    }
+    const { registration_access_token: _token, ...unchanged } = (await call(reg, 'GET')).json ?? {};
+    const { registration_access_token: _same, client_secret: _secret, client_secret_expires_at: _expiry, ...original } = reg;
+    assert.deepEqual(unchanged, original);
+    assert.deepEqual((await adminCall(server, 'GET', `/clients/${reg.client_id}`)).json?.scopes, ['read']);
+    const res = await call(reg, 'PUT', { ...base, scope: 'openid write' });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json?.scope, 'openid write');
+  });
+
+  it('the allowlist outlives its token: revoked or deleted, updates may have its scopes and no others', async () => {
+    const { id, token } = await issueInitialAccessToken(server, { max_uses: 2, scopes: ['read', 'write'] });
+    const registerWithToken = async () => {
+      const res = await register(server, token, { grant_types: ['client_credentials'], scope: 'read' });
+      assert.equal(res.status, 201, res.text);
+      return res.json as unknown as Registered;
+    };
+    const revoked = await registerWithToken();
+    const deleted = await registerWithToken();
+    assert.equal((await adminCall(server, 'DELETE', `/initial-access-tokens/${id}`)).status, 204);
+    const base = (reg: Registered) => ({ client_id: reg.client_id, grant_types: ['client_credentials'] });
+    assert.equal((await call(revoked, 'PUT', { ...base(revoked), scope: 'read write' })).status, 200);
+    assert.equal((await call(revoked, 'PUT', { ...base(revoked), scope: 'admin' })).json?.error, 'invalid_client_metadata');
+
+    const db = server.built.services.database.db.withTables<{ oauth_initial_access_tokens: { id: string } }>();
+    await db.deleteFrom('oauth_initial_access_tokens').where('id', '=', id).execute();
+    const listed = (await adminCall(server, 'GET', '/initial-access-tokens')).json?.initial_access_tokens as { id: string }[];
+    assert.ok(!listed.some((t) => t.id === id), 'the token is gone');
+    assert.equal((await call(deleted, 'PUT', { ...base(deleted), scope: 'write' })).status, 200);
+    const refused = await call(deleted, 'PUT', { ...base(deleted), scope: 'write admin' });
+    assert.equal(refused.status, 400, refused.text);
+    assert.equal(refused.json?.error, 'invalid_client_metadata');
+    assert.equal((await call(deleted, 'GET')).json?.scope, 'write');
   });
 
   it('PUT validates like registration and changes nothing when refused', async () => {

@@ -39,7 +39,7 @@ describe('dynamic client registration (RFC 7591)', () => {
   });
 
   it('openid-client registers a public authorization_code client with a loopback redirect', async () => {
-    const { token } = await issueInitialAccessToken(server);
+    const { token } = await issueInitialAccessToken(server, { scopes: ['offline_access'] });
     const config = await client.dynamicClientRegistration(
       new URL(server.issuer),
       {
@@ -84,7 +84,7 @@ describe('dynamic client registration (RFC 7591)', () => {
   });
 
   it('openid-client registers a confidential client_credentials client that then gets a token', async () => {
-    const { token } = await issueInitialAccessToken(server);
+    const { token } = await issueInitialAccessToken(server, { scopes: ['read', 'write'] });
     const config = await client.dynamicClientRegistration(
       new URL(server.issuer),
       {
@@ -146,6 +146,73 @@ describe('dynamic client registration (RFC 7591)', () => {
     assert.equal(view.first_party, false);
     assert.equal(view.require_pkce, true);
     assert.equal(view.access_token_lifetime, 900);
+  });
+
+  describe("the initial access token's scopes (RFC 7591 §2: the server decides)", () => {
+    it('a scope outside the allowlist: 400 invalid_client_metadata naming it; nothing registered, no use spent', async () => {
+      const { id, token } = await issueInitialAccessToken(server, { scopes: ['read'] });
+      const before = await clientCount();
+      for (const scope of ['admin', 'read admin', 'openid read write']) {
+        const res = await register(server, token, { grant_types: ['client_credentials'], scope });
+        assertRefused(res, 400, 'invalid_client_metadata', /^scope "(admin|write)" is not allowed/);
+      }
+      const both = await register(server, token, { grant_types: ['client_credentials'], scope: 'read write admin' });
+      assertRefused(both, 400, 'invalid_client_metadata', /^scopes "write", "admin" are not allowed/);
+      assert.equal(await clientCount(), before, 'no client was registered');
+      const listed = (await adminCall(server, 'GET', '/initial-access-tokens')).json as {
+        initial_access_tokens: { id: string; uses: number }[];
+      };
+      assert.equal(listed.initial_access_tokens.find((t) => t.id === id)?.uses, 0);
+    });
+
+    it('within the allowlist, with OpenID Connect scopes that need no listing: registered, and a token has them', async () => {
+      const { token } = await issueInitialAccessToken(server, { scopes: ['read', 'write'] });
+      const res = await register(server, token, {
+        redirect_uris: ['https://app.example/cb'],
+        grant_types: ['authorization_code', 'client_credentials'],
+        scope: 'openid profile email read',
+      });
+      assert.equal(res.status, 201, res.text);
+      assert.equal(res.json?.scope, 'openid profile email read');
+      assert.deepEqual((await adminView(String(res.json?.client_id))).scopes, ['openid', 'profile', 'email', 'read']);
+      const id = String(res.json?.client_id);
+      const secret = String(res.json?.client_secret);
+      const read = await postForm(
+        `${server.issuer}/oauth/token`,
+        { grant_type: 'client_credentials', scope: 'read' },
+        basic(id, secret),
+      );
+      assert.equal(read.status, 200, read.text);
+      const write = await postForm(
+        `${server.issuer}/oauth/token`,
+        { grant_type: 'client_credentials', scope: 'write' },
+        basic(id, secret),
+      );
+      assert.equal(write.status, 400, 'allowed by the token, but not registered by the client');
+      assert.equal(write.json?.error, 'invalid_scope', write.text);
+    });
+
+    it('an empty allowlist: an openid authorization_code client, or a client_credentials client without API scopes', async () => {
+      const { token, scopes } = await issueInitialAccessToken(server, { max_uses: 3 });
+      assert.deepEqual(scopes, []);
+      const web = await register(server, token, { redirect_uris: ['https://app.example/cb'], scope: 'openid' });
+      assert.equal(web.status, 201, web.text);
+      assert.equal(web.json?.scope, 'openid');
+      assertRefused(
+        await register(server, token, { grant_types: ['client_credentials'], scope: 'read' }),
+        400,
+        'invalid_client_metadata',
+        /"read"/,
+      );
+      const m2m = await register(server, token, { grant_types: ['client_credentials'] });
+      assert.equal(m2m.status, 201, m2m.text);
+      const auth = basic(String(m2m.json?.client_id), String(m2m.json?.client_secret));
+      const issued = await postForm(`${server.issuer}/oauth/token`, { grant_type: 'client_credentials' }, auth);
+      assert.equal(issued.status, 200, issued.text);
+      assert.equal(issued.json?.scope, undefined, 'a token without API scopes');
+      const read = await postForm(`${server.issuer}/oauth/token`, { grant_type: 'client_credentials', scope: 'read' }, auth);
+      assert.equal(read.status, 400, read.text);
+    });
   });
 
   describe('the initial access token', () => {
@@ -210,7 +277,7 @@ describe('dynamic client registration (RFC 7591)', () => {
   describe('metadata errors (RFC 7591 §3.2.2)', () => {
     let token: string;
     before(async () => {
-      token = (await issueInitialAccessToken(server, { max_uses: 1 })).token;
+      token = (await issueInitialAccessToken(server, { max_uses: 1, scopes: ['read', 'write'] })).token;
     });
     const refused = async (body: unknown, status: number, code: string, description?: RegExp) => {
       const before = await clientCount();

@@ -1,5 +1,5 @@
 // Initial access tokens in the admin API: issued by admins only, shown once, never listed,
-// revocable, and every change to them audited.
+// revocable, with the API scopes the clients they register may have, and every change audited.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { AdminRole, AuditEntry } from '@portcullis/protocol';
@@ -10,6 +10,7 @@ interface Listed {
   id: string;
   max_uses: number;
   uses: number;
+  scopes: string[];
   created_by: string | null;
   created_at: string;
   expires_at: string;
@@ -35,14 +36,15 @@ describe('admin API: initial access tokens', () => {
   });
   after(() => server.close());
 
-  it('POST issues a 256-bit token, shown in this answer only: 1 use, for a day, by default', async () => {
+  it('POST issues a 256-bit token, shown in this answer only: 1 use, for a day, no API scopes, by default', async () => {
     const before = Date.now();
     const res = await adminCall(server, 'POST', '/initial-access-tokens', {});
     assert.equal(res.status, 201, res.text);
     assert.equal(res.headers.get('cache-control'), 'no-store');
-    assert.deepEqual(Object.keys(res.json ?? {}).sort(), ['expires_at', 'id', 'max_uses', 'token']);
+    assert.deepEqual(Object.keys(res.json ?? {}).sort(), ['expires_at', 'id', 'max_uses', 'scopes', 'token']);
     assert.match(String(res.json?.token), /^pci_[A-Za-z0-9_-]{43}$/);
     assert.equal(res.json?.max_uses, 1);
+    assert.deepEqual(res.json?.scopes, []);
     const expires = Date.parse(String(res.json?.expires_at));
     assert.ok(expires >= before + 86_400_000 - 1000 && expires <= Date.now() + 86_400_000 + 1000);
     const bodiless = await fetch(`${server.issuer}/admin/v1/initial-access-tokens`, {
@@ -50,6 +52,32 @@ describe('admin API: initial access tokens', () => {
       headers: { authorization: `Bearer ${server.adminKey}` },
     });
     assert.equal(bodiless.status, 201, 'the body is optional');
+    const listed = (await list()).tokens;
+    assert.deepEqual(listed.find((t) => t.id === res.json?.id)?.scopes, [], 'listed without API scopes');
+    const bodilessId = ((await bodiless.json()) as { id: string }).id;
+    assert.deepEqual(listed.find((t) => t.id === bodilessId)?.scopes, []);
+  });
+
+  it('POST takes scopes, the API scopes its clients may register: RFC 6749 §3.3 scope tokens, listed by GET', async () => {
+    const res = await adminCall(server, 'POST', '/initial-access-tokens', { scopes: ['read', 'write', 'read', 'files:write'] });
+    assert.equal(res.status, 201, res.text);
+    assert.deepEqual(res.json?.scopes, ['read', 'write', 'files:write'], 'without duplicates');
+    const listed = (await list()).tokens.find((t) => t.id === res.json?.id);
+    assert.deepEqual(listed?.scopes, ['read', 'write', 'files:write']);
+    for (const scopes of [
+      ['read write'],
+      [''],
+      ['"read"'],
+      ['read\\'],
+      ['résumé'],
+      [42],
+      'read',
+      Array.from({ length: 101 }, (_, i) => `s${i}`),
+    ]) {
+      const refused = await adminCall(server, 'POST', '/initial-access-tokens', { scopes });
+      assert.equal(refused.status, 400, `${JSON.stringify(scopes)}: ${refused.text}`);
+      assert.equal(refused.json?.error, 'invalid_request');
+    }
   });
 
   it('POST takes expires_in (at most 30 days) and max_uses', async () => {
@@ -78,6 +106,7 @@ describe('admin API: initial access tokens', () => {
     assert.ok(listed);
     assert.equal(listed.uses, 1);
     assert.equal(listed.max_uses, 3);
+    assert.deepEqual(listed.scopes, []);
     assert.equal(listed.revoked_at, null);
     assert.equal(listed.created_by, 'bootstrap');
     assert.ok(!text.includes(token));

@@ -30,14 +30,25 @@ export async function adminCall(server: OAuthServer, method: string, path: strin
   return answer(res);
 }
 
-/** A fresh initial access token (`POST /admin/v1/initial-access-tokens`); throws unless 201. */
+export interface IssuedInitialAccessToken {
+  id: string;
+  token: string;
+  expires_at: string;
+  max_uses: number;
+  scopes: string[];
+}
+
+/**
+ * A fresh initial access token (`POST /admin/v1/initial-access-tokens`); throws unless 201.
+ * `scopes` is the API scope allowlist of the clients it registers (none by default).
+ */
 export async function issueInitialAccessToken(
   server: OAuthServer,
-  body: { expires_in?: number; max_uses?: number } = {},
-): Promise<{ id: string; token: string; expires_at: string; max_uses: number }> {
+  body: { expires_in?: number; max_uses?: number; scopes?: string[] } = {},
+): Promise<IssuedInitialAccessToken> {
   const res = await adminCall(server, 'POST', '/initial-access-tokens', body);
   if (res.status !== 201) throw new Error(`initial access token: ${res.status} ${res.text}`);
-  return res.json as { id: string; token: string; expires_at: string; max_uses: number };
+  return res.json as unknown as IssuedInitialAccessToken;
 }
 
 /** A JSON (or raw string) request to the registration or client configuration endpoint. */

@@ -32,7 +32,7 @@ export const authorizationCodeGrant: GrantHandler = {
     const refresh = ctx.client.grantTypes.includes('refresh_token')
       ? await ctx.grants.issueRefreshToken(grant, ctx.client, row.scope, ctx.dpop?.jkt)
       : null;
-    const response = await issueUserTokens(ctx, grant, row.scope, resolveAudience(ctx.form, ctx.issuer), refresh);
+    const response = await issueUserTokens(ctx, grant, row.scope, resolveAudience(ctx.form, ctx.issuer, ctx.client), refresh);
     if (row.scope.split(' ').includes('openid')) {
       response.id_token = await issueIdToken(ctx.signingKeys, {
         issuer: ctx.issuer,

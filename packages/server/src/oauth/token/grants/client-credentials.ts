@@ -14,7 +14,7 @@ export const clientCredentialsGrant: GrantHandler = {
       issuer: ctx.issuer,
       clientId: ctx.client.clientId,
       scope,
-      audience: resolveAudience(ctx.form, ctx.issuer),
+      audience: resolveAudience(ctx.form, ctx.issuer, ctx.client),
       lifetime: ctx.client.accessTokenLifetime,
       cnf: confirmationOf(ctx),
     });

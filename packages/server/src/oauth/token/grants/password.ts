@@ -17,9 +17,9 @@ export const passwordGrant: GrantHandler = {
     const username = requiredParam(ctx.form, 'username');
     const password = requiredParam(ctx.form, 'password');
     const scope = resolveScope(ctx.client, ctx.form);
-    const audience = resolveAudience(ctx.form, ctx.issuer);
+    const audience = resolveAudience(ctx.form, ctx.issuer, ctx.client);
     const keys = { account: usernameKey(username), ip: ctx.ip };
-    const wait = await ctx.throttle.retryAfter(keys);
+    const wait = await ctx.throttle.admit(keys);
     if (wait > 0) {
       const error = new OAuthError('invalid_grant', `too many failed attempts; try again in ${wait} seconds`);
       error.headers['retry-after'] = String(wait);
@@ -27,10 +27,9 @@ export const passwordGrant: GrantHandler = {
     }
     const user = await ctx.users.verifyCredentials(username, password);
     if (!user) {
-      await ctx.throttle.recordFailure(keys);
       throw new OAuthError('invalid_grant', 'the username or password is incorrect');
     }
-    await ctx.throttle.recordSuccess(keys);
+    await ctx.throttle.succeeded(keys);
     const grant = await ctx.grants.create({ client: ctx.client, userId: user.id, scope, authTime: Date.now() });
     const refresh = ctx.client.grantTypes.includes('refresh_token')
       ? await ctx.grants.issueRefreshToken(grant, ctx.client, scope, ctx.dpop?.jkt)

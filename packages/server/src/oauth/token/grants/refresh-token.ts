@@ -9,6 +9,12 @@ export const refreshTokenGrant: GrantHandler = {
   async handle(ctx: TokenContext): Promise<TokenResponse> {
     const presented = requiredParam(ctx.form, 'refresh_token');
     const refreshed = await ctx.grants.refresh(ctx.client, presented, param(ctx.form, 'scope'), ctx.dpop?.jkt);
-    return issueUserTokens(ctx, refreshed.grant, refreshed.scope, resolveAudience(ctx.form, ctx.issuer), refreshed.refreshToken);
+    return issueUserTokens(
+      ctx,
+      refreshed.grant,
+      refreshed.scope,
+      resolveAudience(ctx.form, ctx.issuer, ctx.client),
+      refreshed.refreshToken,
+    );
   },
 };
