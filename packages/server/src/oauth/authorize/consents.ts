@@ -9,15 +9,21 @@ export class Consents {
     this.#db = db;
   }
 
-  async covers(userId: string, clientId: string, scope: string): Promise<boolean> {
+  /** The scopes the user allowed this client, or null when never asked. */
+  async #granted(userId: string, clientId: string): Promise<string[] | null> {
     const row = await this.#db
       .selectFrom('oauth_consents')
       .select('scope')
       .where('user_id', '=', userId)
       .where('client_id', '=', clientId)
       .executeTakeFirst();
-    if (!row) return false;
-    const granted = new Set(row.scope.split(' '));
+    return row ? row.scope.split(' ').filter(Boolean) : null;
+  }
+
+  async covers(userId: string, clientId: string, scope: string): Promise<boolean> {
+    const allowed = await this.#granted(userId, clientId);
+    if (!allowed) return false;
+    const granted = new Set(allowed);
     return scope
       .split(' ')
       .filter(Boolean)
@@ -26,13 +32,8 @@ export class Consents {
 
   /** Adds to what the user allowed (consent widens; revoke removes it all). */
   async grant(userId: string, clientId: string, scope: string): Promise<void> {
-    const row = await this.#db
-      .selectFrom('oauth_consents')
-      .select('scope')
-      .where('user_id', '=', userId)
-      .where('client_id', '=', clientId)
-      .executeTakeFirst();
-    const merged = [...new Set([...(row?.scope.split(' ') ?? []), ...scope.split(' ')].filter(Boolean))].join(' ');
+    const before = (await this.#granted(userId, clientId)) ?? [];
+    const merged = [...new Set([...before, ...scope.split(' ')].filter(Boolean))].join(' ');
     await this.#db
       .insertInto('oauth_consents')
       .values({ user_id: userId, client_id: clientId, scope: merged, created_at: Date.now() })

@@ -5,7 +5,7 @@ import type { Database } from '../../db/index.ts';
 import type { EventBus } from '../../events/index.ts';
 import { NotFound, OAuthError } from '../../http/errors.ts';
 import type { SecretDigests } from '../../keys/index.ts';
-import { type ClientMetadataInput, checkClientMetadata, usesSecret } from './check-client-metadata.ts';
+import { type ClientMetadata, type ClientMetadataInput, checkClientMetadata, usesSecret } from './check-client-metadata.ts';
 import { type Client, clientFromRow, toClientView } from './client.ts';
 import * as store from './client-store.ts';
 
@@ -71,25 +71,8 @@ export class Clients {
     const now = Date.now();
     await store.insertClient(this.#db, {
       client_id: clientId,
-      name: meta.name,
-      type: meta.type,
-      first_party: meta.firstParty ? 1 : 0,
-      grant_types: JSON.stringify(meta.grantTypes),
-      response_types: JSON.stringify(meta.responseTypes),
-      redirect_uris: JSON.stringify(meta.redirectUris),
-      post_logout_redirect_uris: JSON.stringify(meta.postLogoutRedirectUris),
-      scopes: JSON.stringify(meta.scopes),
-      token_endpoint_auth_method: meta.authMethod,
+      ...metadataColumns(meta),
       secret_hash: secret ? this.#digests.digest('client-secret', secret) : null,
-      jwks: meta.jwks ? JSON.stringify(meta.jwks) : null,
-      tls_client_auth_subject_dn: meta.tlsClientAuthSubjectDn,
-      resources: JSON.stringify(meta.resources),
-      require_pkce: meta.requirePkce ? 1 : 0,
-      require_dpop: meta.requireDpop ? 1 : 0,
-      require_attestation: meta.requireAttestation ? 1 : 0,
-      access_token_lifetime: meta.accessTokenLifetime,
-      refresh_token_lifetime: meta.refreshTokenLifetime,
-      refresh_token_idle_lifetime: meta.refreshTokenIdleLifetime,
       created_at: now,
       updated_at: now,
     });
@@ -143,29 +126,36 @@ export class Clients {
     const secret = needsSecret && current.secretHash === null ? `pcs_${randomBytes(32).toString('base64url')}` : null;
     const secretHash = needsSecret ? (secret ? this.#digests.digest('client-secret', secret) : current.secretHash) : null;
     const updated = await store.updateClientRow(this.#db, clientId, {
-      name: meta.name,
-      type: meta.type,
-      first_party: meta.firstParty ? 1 : 0,
-      grant_types: JSON.stringify(meta.grantTypes),
-      response_types: JSON.stringify(meta.responseTypes),
-      redirect_uris: JSON.stringify(meta.redirectUris),
-      post_logout_redirect_uris: JSON.stringify(meta.postLogoutRedirectUris),
-      scopes: JSON.stringify(meta.scopes),
-      token_endpoint_auth_method: meta.authMethod,
+      ...metadataColumns(meta),
       secret_hash: secretHash,
-      jwks: meta.jwks ? JSON.stringify(meta.jwks) : null,
-      tls_client_auth_subject_dn: meta.tlsClientAuthSubjectDn,
-      resources: JSON.stringify(meta.resources),
-      require_pkce: meta.requirePkce ? 1 : 0,
-      require_dpop: meta.requireDpop ? 1 : 0,
-      require_attestation: meta.requireAttestation ? 1 : 0,
-      access_token_lifetime: meta.accessTokenLifetime,
-      refresh_token_lifetime: meta.refreshTokenLifetime,
-      refresh_token_idle_lifetime: meta.refreshTokenIdleLifetime,
       updated_at: Date.now(),
     });
     if (!updated) throw new NotFound(`no client with id "${clientId}"`);
     await this.#changed();
     return { client: toClientView(this.#require(clientId)), secret };
   }
+}
+
+/** The stored form of validated metadata: one mapping for create and update alike. */
+function metadataColumns(meta: ClientMetadata): Omit<store.ClientRow, 'client_id' | 'secret_hash' | 'created_at' | 'updated_at'> {
+  return {
+    name: meta.name,
+    type: meta.type,
+    first_party: meta.firstParty ? 1 : 0,
+    grant_types: JSON.stringify(meta.grantTypes),
+    response_types: JSON.stringify(meta.responseTypes),
+    redirect_uris: JSON.stringify(meta.redirectUris),
+    post_logout_redirect_uris: JSON.stringify(meta.postLogoutRedirectUris),
+    scopes: JSON.stringify(meta.scopes),
+    token_endpoint_auth_method: meta.authMethod,
+    jwks: meta.jwks ? JSON.stringify(meta.jwks) : null,
+    tls_client_auth_subject_dn: meta.tlsClientAuthSubjectDn,
+    resources: JSON.stringify(meta.resources),
+    require_pkce: meta.requirePkce ? 1 : 0,
+    require_dpop: meta.requireDpop ? 1 : 0,
+    require_attestation: meta.requireAttestation ? 1 : 0,
+    access_token_lifetime: meta.accessTokenLifetime,
+    refresh_token_lifetime: meta.refreshTokenLifetime,
+    refresh_token_idle_lifetime: meta.refreshTokenIdleLifetime,
+  };
 }
