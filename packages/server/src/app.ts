@@ -148,7 +148,8 @@ function createFastify(config: Config, options: BuildAppOptions, services: Servi
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    trustProxy: false,
+    // Client IPs (login throttling, logs) come from X-Forwarded-For only behind configured proxies.
+    trustProxy: trustProxyOption(config.trustProxy),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 256 },
@@ -181,4 +182,14 @@ function createFastify(config: Config, options: BuildAppOptions, services: Servi
     await services.database.close();
   });
   return app;
+}
+
+function trustProxyOption(setting: string): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (setting === 'off') return false;
+  if (setting === 'on') return true;
+  if (/^\d+$/.test(setting)) {
+    const hops = Number(setting);
+    return (_address, hop) => hop < hops;
+  }
+  return setting.split(',');
 }

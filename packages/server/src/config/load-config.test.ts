@@ -108,3 +108,9 @@ test('a config file with an unknown key, a bad value or bad syntax stops start-u
   assert.throws(() => loadConfig({ configFile: broken }), /not valid JSON/);
   assert.throws(() => loadConfig({ configFile: join(dir, 'missing.yaml') }), /cannot read the file \(ENOENT\)/);
 });
+
+test('PORTCULLIS_TRUST_PROXY takes off, on, hops or a list of proxies', () => {
+  assert.equal(loadConfig({ env: {} }).trustProxy, 'off');
+  for (const v of ['on', '2', '10.0.0.0/8,192.168.1.1']) assert.equal(loadConfig({ env: { PORTCULLIS_TRUST_PROXY: v } }).trustProxy, v);
+  fails({ PORTCULLIS_TRUST_PROXY: 'everyone' }, /^PORTCULLIS_TRUST_PROXY: invalid value \(got "everyone"\)/);
+});

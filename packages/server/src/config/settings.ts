@@ -101,6 +101,12 @@ export const SETTINGS = {
     parse: asString,
     expected: 'the path of a PEM file of the CA certificates trusted for tls_client_auth',
   },
+  trustProxy: {
+    env: 'PORTCULLIS_TRUST_PROXY',
+    schema: Type.String({ pattern: '^(off|on|\\d{1,2}|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$' }),
+    parse: (raw) => raw.trim(),
+    expected: 'off, on, a number of proxy hops, or a comma-separated list of proxy addresses/CIDRs (X-Forwarded-For is trusted only from them)',
+  },
   logLevel: {
     env: 'PORTCULLIS_LOG_LEVEL',
     schema: Type.Enum(LOG_LEVELS),
@@ -162,6 +168,7 @@ export const ConfigSchema = Type.Object({
   tlsCert: Type.Optional(NonEmpty),
   tlsKey: Type.Optional(NonEmpty),
   mtlsCa: Type.Optional(NonEmpty),
+  trustProxy: Type.String(),
   logLevel: Type.Enum(LOG_LEVELS),
   signingAlg: Type.Enum(ALGS),
   maxTokenLifetime: Type.Integer(),
@@ -190,4 +197,5 @@ export const DEFAULTS: Omit<
   argon2Iterations: 2,
   argon2Parallelism: 1,
   bodyLimit: 1_048_576,
+  trustProxy: 'off',
 };

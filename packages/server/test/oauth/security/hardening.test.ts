@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { basic, type OAuthServer, postForm, startOAuthServer } from '../start-oauth-server.ts';
-import { exchangeCode, obtainCode, PASSWORD, TestBrowser } from './authorize/authorize-flow.ts';
+import { authorizeThrough, exchangeCode, obtainCode, PASSWORD, TestBrowser } from './authorize/authorize-flow.ts';
 
 // Findings of the security review, each pinned by the test that would have caught it.
 describe('hardening from the security review', () => {
@@ -140,6 +140,29 @@ describe('hardening from the security review', () => {
         .status,
       201,
     );
+  });
+
+  it('an implicit-flow access token is revoked with its user like any other', async () => {
+    await server.createUser('dave', PASSWORD);
+    const spa = await server.createClient({
+      name: 'spa',
+      type: 'public',
+      first_party: true,
+      grant_types: ['implicit'],
+      redirect_uris: [CB],
+    });
+    const answer = await authorizeThrough(
+      new TestBrowser(server),
+      { response_type: 'token', client_id: spa.client_id, redirect_uri: CB, state: 's' },
+      'dave',
+    );
+    const token = new URLSearchParams(new URL(answer.location ?? '').hash.slice(1)).get('access_token');
+    assert.ok(token, answer.location ?? answer.text);
+    const rs = await server.createClient({ name: 'rs', type: 'confidential', grant_types: ['client_credentials'] });
+    const introspect = () => postForm(`${server.issuer}/oauth/introspect`, { token }, basic(rs.client_id, rs.client_secret!));
+    assert.equal((await introspect()).json?.active, true);
+    assert.equal((await admin(server.adminKey, 'DELETE', '/users/dave')).status, 204);
+    assert.deepEqual((await introspect()).json, { active: false });
   });
 
   it('a client may only ask for the resources it is registered for (RFC 8707 invalid_target)', async () => {
