@@ -1,13 +1,14 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ADMIN_ROLES } from '@portcullis/protocol';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
+import { literals } from '../http/literals.ts';
 import { DateTime, NullableDateTime, NullableString } from '../http/schemas.ts';
 import type { Services } from '../services.ts';
 
 const AdminKeyView = Type.Object({
   id: Type.String(),
-  role: Type.Enum(ADMIN_ROLES),
+  role: literals(ADMIN_ROLES),
   label: NullableString,
   bootstrap: Type.Boolean(),
   created_at: DateTime,
@@ -21,7 +22,7 @@ const AuditEntry = Type.Object({
   actor: Type.String({ description: 'the admin key id, or "unauthenticated"' }),
   action: Type.String(),
   target: NullableString,
-  outcome: Type.Enum(['success', 'failure']),
+  outcome: literals(['success', 'failure']),
   status: Type.Integer(),
 });
 
@@ -48,7 +49,7 @@ export function registerAdminRoutes(fastify: FastifyInstance, services: Services
       schema: {
         summary: 'Create an admin API key; its value is in this answer only',
         body: Type.Object(
-          { role: Type.Enum(ADMIN_ROLES), label: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })) },
+          { role: literals(ADMIN_ROLES), label: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })) },
           { additionalProperties: false },
         ),
         response: { 201: Type.Object({ ...AdminKeyView.properties, key: Type.String() }) },

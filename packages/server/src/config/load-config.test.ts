@@ -111,6 +111,7 @@ test('a config file with an unknown key, a bad value or bad syntax stops start-u
 
 test('PORTCULLIS_TRUST_PROXY takes off, on, hops or a list of proxies', () => {
   assert.equal(loadConfig({ env: {} }).trustProxy, 'off');
-  for (const v of ['on', '2', '10.0.0.0/8,192.168.1.1']) assert.equal(loadConfig({ env: { PORTCULLIS_TRUST_PROXY: v } }).trustProxy, v);
+  for (const v of ['on', '2', '10.0.0.0/8,192.168.1.1'])
+    assert.equal(loadConfig({ env: { PORTCULLIS_TRUST_PROXY: v } }).trustProxy, v);
   fails({ PORTCULLIS_TRUST_PROXY: 'everyone' }, /^PORTCULLIS_TRUST_PROXY: invalid value \(got "everyone"\)/);
 });

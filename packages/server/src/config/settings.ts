@@ -1,4 +1,5 @@
-import { type Static, type TSchema, Type } from 'typebox';
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { literals } from '../http/literals.ts';
 
 /**
  * Every setting of the server: its environment variable, its type, its default and a sentence
@@ -105,17 +106,18 @@ export const SETTINGS = {
     env: 'PORTCULLIS_TRUST_PROXY',
     schema: Type.String({ pattern: '^(off|on|\\d{1,2}|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$' }),
     parse: (raw) => raw.trim(),
-    expected: 'off, on, a number of proxy hops, or a comma-separated list of proxy addresses/CIDRs (X-Forwarded-For is trusted only from them)',
+    expected:
+      'off, on, a number of proxy hops, or a comma-separated list of proxy addresses/CIDRs (X-Forwarded-For is trusted only from them)',
   },
   logLevel: {
     env: 'PORTCULLIS_LOG_LEVEL',
-    schema: Type.Enum(LOG_LEVELS),
+    schema: literals(LOG_LEVELS),
     parse: asString,
     expected: `one of ${LOG_LEVELS.join(', ')}`,
   },
   signingAlg: {
     env: 'PORTCULLIS_SIGNING_ALG',
-    schema: Type.Enum(ALGS),
+    schema: literals(ALGS),
     parse: asString,
     expected: `one of ${ALGS.join(', ')}`,
   },
@@ -169,8 +171,8 @@ export const ConfigSchema = Type.Object({
   tlsKey: Type.Optional(NonEmpty),
   mtlsCa: Type.Optional(NonEmpty),
   trustProxy: Type.String(),
-  logLevel: Type.Enum(LOG_LEVELS),
-  signingAlg: Type.Enum(ALGS),
+  logLevel: literals(LOG_LEVELS),
+  signingAlg: literals(ALGS),
   maxTokenLifetime: Type.Integer(),
   argon2MemoryKib: Type.Integer(),
   argon2Iterations: Type.Integer(),

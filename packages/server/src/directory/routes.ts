@@ -1,7 +1,8 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { USER_STATUSES } from '@portcullis/protocol';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
+import { literals } from '../http/literals.ts';
 import { DateTime, NullableString } from '../http/schemas.ts';
 import type { Services } from '../services.ts';
 
@@ -11,7 +12,7 @@ const UserView = Type.Object({
   email: NullableString,
   given_name: NullableString,
   family_name: NullableString,
-  status: Type.Enum(USER_STATUSES),
+  status: literals(USER_STATUSES),
   created_at: DateTime,
   updated_at: DateTime,
 });

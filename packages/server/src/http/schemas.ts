@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type } from '@sinclair/typebox';
 
 /** The error body of every non-OAuth JSON endpoint, for route schemas and the OpenAPI document. */
 export const ErrorSchema = Type.Object(

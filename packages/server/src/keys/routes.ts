@@ -1,15 +1,16 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { KEY_USES, SIGNING_ALGORITHMS } from '@portcullis/protocol';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
+import { literals } from '../http/literals.ts';
 import { DateTime, NullableDateTime } from '../http/schemas.ts';
 import type { Services } from '../services.ts';
 
 const SigningKeyView = Type.Object({
   kid: Type.String(),
-  use: Type.Enum(KEY_USES),
-  alg: Type.Enum(SIGNING_ALGORITHMS),
-  state: Type.Enum(['next', 'current', 'retired']),
+  use: literals(KEY_USES),
+  alg: literals(SIGNING_ALGORITHMS),
+  state: literals(['next', 'current', 'retired']),
   created_at: DateTime,
   activated_at: NullableDateTime,
   retired_at: NullableDateTime,
@@ -50,8 +51,8 @@ export function registerKeysAdminRoutes(fastify: FastifyInstance, services: Serv
         body: Type.Union([
           Type.Object(
             {
-              use: Type.Optional(Type.Enum(KEY_USES, { default: 'token' })),
-              alg: Type.Optional(Type.Enum(SIGNING_ALGORITHMS, { description: 'algorithm of the new next key' })),
+              use: Type.Optional(literals(KEY_USES, { default: 'token' })),
+              alg: Type.Optional(literals(SIGNING_ALGORITHMS, { description: 'algorithm of the new next key' })),
             },
             { additionalProperties: false },
           ),

@@ -1,8 +1,9 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { CLIENT_TYPES, GRANT_TYPES, TOKEN_AUTH_METHODS } from '@portcullis/protocol';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
 import { Forbidden, NotFound } from '../http/errors.ts';
+import { literals } from '../http/literals.ts';
 import { DateTime, NullableString } from '../http/schemas.ts';
 import type { Services } from '../services.ts';
 
@@ -10,14 +11,14 @@ const Strings = Type.Array(Type.String());
 const ClientView = Type.Object({
   client_id: Type.String(),
   name: Type.String(),
-  type: Type.Enum(CLIENT_TYPES),
+  type: literals(CLIENT_TYPES),
   first_party: Type.Boolean(),
   grant_types: Strings,
   response_types: Strings,
   redirect_uris: Strings,
   post_logout_redirect_uris: Strings,
   scopes: Strings,
-  token_endpoint_auth_method: Type.Enum(TOKEN_AUTH_METHODS),
+  token_endpoint_auth_method: literals(TOKEN_AUTH_METHODS),
   tls_client_auth_subject_dn: NullableString,
   resources: Strings,
   require_pkce: Type.Boolean(),
@@ -47,8 +48,8 @@ export function registerClientsAdminRoutes(fastify: FastifyInstance, services: S
         body: Type.Object(
           {
             name: Type.String({ minLength: 1, maxLength: 200 }),
-            type: Type.Enum(CLIENT_TYPES),
-            grant_types: Type.Array(Type.Enum(GRANT_TYPES), { minItems: 1 }),
+            type: literals(CLIENT_TYPES),
+            grant_types: Type.Array(literals(GRANT_TYPES), { minItems: 1 }),
             redirect_uris: Type.Optional(Uris),
             post_logout_redirect_uris: Type.Optional(Uris),
             scopes: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 100 })),
@@ -56,7 +57,7 @@ export function registerClientsAdminRoutes(fastify: FastifyInstance, services: S
             require_pkce: Type.Optional(Type.Boolean()),
             require_dpop: Type.Optional(Type.Boolean()),
             require_attestation: Type.Optional(Type.Boolean()),
-            token_endpoint_auth_method: Type.Optional(Type.Enum(TOKEN_AUTH_METHODS)),
+            token_endpoint_auth_method: Type.Optional(literals(TOKEN_AUTH_METHODS)),
             tls_client_auth_subject_dn: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
             resources: Type.Optional(Uris),
             jwks: Type.Optional(

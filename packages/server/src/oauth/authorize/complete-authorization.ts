@@ -38,7 +38,12 @@ export async function completeAuthorization(
       authTime: user.authTime,
     });
     // Recorded under a grant (with no refresh token), so revoking consent or deleting the user reaches it.
-    const grant = await services.oauth.grants.create({ client, userId: user.userId, scope: request.scope, authTime: user.authTime });
+    const grant = await services.oauth.grants.create({
+      client,
+      userId: user.userId,
+      scope: request.scope,
+      authTime: user.authTime,
+    });
     await services.oauth.grants.recordAccessToken(grant, token.jti, token.expiresAt);
     Object.assign(params, { access_token: token.token, token_type: 'Bearer', expires_in: String(client.accessTokenLifetime) });
     if (request.scope) params.scope = request.scope;

@@ -1,6 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
 import { DateTime, NullableDateTime, NullableString } from '../../http/schemas.ts';
 import type { Services } from '../../services.ts';
 import { INITIAL_ACCESS_TOKEN_LIMITS, InitialAccessTokens } from './initial-access-tokens.ts';

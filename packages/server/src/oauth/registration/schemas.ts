@@ -1,4 +1,4 @@
-import { type Static, Type } from 'typebox';
+import { type Static, Type } from '@sinclair/typebox';
 
 const Uris = Type.Array(Type.String({ minLength: 1, maxLength: 2000 }), { maxItems: 50 });
 const Names = Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 10 });
