@@ -39,6 +39,21 @@ export async function touchRefreshToken(db: Kysely<Database>, tokenHash: string,
   await db.updateTable('oauth_refresh_tokens').set({ expires_at: expiresAt }).where('token_hash', '=', tokenHash).execute();
 }
 
+/**
+ * Whether the grant is still unrevoked, read with a row lock: a no-op UPDATE that waits for a
+ * concurrent revocation to commit (PostgreSQL READ COMMITTED re-checks its WHERE after the wait),
+ * so a token recorded just before cannot slip past the revocation's list of live tokens.
+ */
+export async function grantStillActive(db: Kysely<Database>, grantId: string): Promise<boolean> {
+  const result = await db
+    .updateTable('oauth_grants')
+    .set({ revoked_at: null })
+    .where('id', '=', grantId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
 export async function insertAccessTokenRecord(
   db: Kysely<Database>,
   jti: string,

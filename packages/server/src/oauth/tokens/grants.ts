@@ -80,8 +80,7 @@ export class Grants {
    */
   async recordAccessToken(grant: store.GrantRow, jti: string, expiresAt: number): Promise<void> {
     await store.insertAccessTokenRecord(this.#db, jti, grant.id, expiresAt);
-    const fresh = await store.findGrant(this.#db, grant.id);
-    if (!fresh || fresh.revoked_at !== null) {
+    if (!(await store.grantStillActive(this.#db, grant.id))) {
       await this.#revocations.revokeAccessToken(jti, expiresAt);
       throw invalidGrant('the grant was revoked');
     }
