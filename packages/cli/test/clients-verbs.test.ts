@@ -1,5 +1,7 @@
 // The `clients` verbs against a real `portcullis serve` in a child process, including proof that a
 // printed secret works at the token endpoint and that a rotated one stops working.
+// Over 400 lines on purpose: one server per file is started for the whole verb family, and the
+// cases share its state (a client created in one is rotated and deleted in the next).
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { CompactEncrypt, compactDecrypt, decodeProtectedHeader } from 'jose';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/index.ts';
-import { MasterKeyError } from './master-key.ts';
+import { MasterKeyError } from './load-wrapping-key.ts';
 
 const CHECK_FACT = 'master_key_check';
 const CHECK_PLAINTEXT = 'portcullis master key check v1';

@@ -1,3 +1,4 @@
+// The master (key-wrapping) key: PORTCULLIS_MASTER_KEY or the data directory's key file.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
