@@ -105,6 +105,7 @@ export interface OAuthTables {
     scope: string;
     nonce: string | null;
     code_challenge: string | null;
+    dpop_jkt: string | null;
     sid: string | null;
     auth_time: number;
     created_at: number;

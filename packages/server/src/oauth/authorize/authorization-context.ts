@@ -18,6 +18,8 @@ export interface AuthorizationRequest {
   state?: string | undefined;
   nonce?: string | undefined;
   codeChallenge?: string | undefined;
+  /** RFC 9449 §10: the thumbprint of the DPoP key the code is bound to. */
+  dpopJkt?: string | undefined;
   prompt: Prompt[];
   maxAge?: number | undefined;
   loginHint?: string | undefined;

@@ -43,6 +43,7 @@ export class Codes {
         scope: request.scope,
         nonce: request.nonce ?? null,
         code_challenge: request.codeChallenge ?? null,
+        dpop_jkt: request.dpopJkt ?? null,
         sid: owner.sid,
         auth_time: owner.authTime,
         created_at: now,

@@ -1,5 +1,6 @@
 import type { AuthorizationContext } from './authorization-context.ts';
 import { checkConsent } from './check-consent.ts';
+import { checkDpopJkt } from './check-dpop-jkt.ts';
 import { checkNonce } from './check-nonce.ts';
 import { checkPkce } from './check-pkce.ts';
 import { checkPrompt } from './check-prompt.ts';
@@ -15,7 +16,7 @@ import { loadSession } from './load-session.ts';
  * redirected at all: until the client and its redirect URI are known, errors go to our own page.
  */
 export const SAFE_STEPS = [loadClient, checkRedirectUri] as const;
-export const REQUEST_STEPS = [checkResponseType, checkScope, checkNonce, checkPkce, checkPrompt] as const;
+export const REQUEST_STEPS = [checkResponseType, checkScope, checkNonce, checkPkce, checkDpopJkt, checkPrompt] as const;
 
 export async function runPipeline(ctx: AuthorizationContext, sessionCookie: string | undefined): Promise<void> {
   await loadPushedRequest(ctx);

@@ -25,6 +25,10 @@ export const authorizationCodeGrant: GrantHandler = {
       if (grantId) await ctx.grants.revoke(grantId);
       throw new OAuthError('invalid_grant', 'the authorization code was already used; the tokens issued for it are revoked');
     }
+    // RFC 9449 §10: a code bound with dpop_jkt is redeemed only with a proof of that key.
+    if (row.dpop_jkt !== null && ctx.dpop?.jkt !== row.dpop_jkt) {
+      throw new OAuthError('invalid_grant', 'the authorization code is bound to a DPoP key this request does not prove');
+    }
     const user = await ctx.users.get(row.user_id).catch(() => null);
     if (user?.status !== 'active') throw new OAuthError('invalid_grant', 'the user is no longer active');
     const grant = await ctx.grants.create({ client: ctx.client, userId: row.user_id, scope: row.scope, authTime: row.auth_time });
