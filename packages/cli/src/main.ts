@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { CliError, EXIT_FAILURE, EXIT_SUCCESS, EXIT_USAGE } from './cli-error.ts';
 import type { CliIo } from './cli-io.ts';
 import { addAdminKeysCommands } from './commands/admin-keys.ts';
+import { addAppsCommands } from './commands/apps.ts';
 import { addClientsCommands } from './commands/clients.ts';
 import { addKeysCommands } from './commands/keys.ts';
 import { addServeCommand } from './commands/serve.ts';
@@ -46,6 +47,7 @@ function buildProgram(io: CliIo): Command {
   addServeCommand(program, io);
   addUsersCommands(program, io);
   addClientsCommands(program, io);
+  addAppsCommands(program, io);
   addAdminKeysCommands(program, io);
   addKeysCommands(program, io);
   return program;

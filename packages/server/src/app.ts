@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { AdminKeys, AuditLog, adminPlugin } from './admin/index.ts';
+import { Attestation, attestationRoutes } from './attestation/index.ts';
 import type { Config } from './config/index.ts';
 import { migrateToLatest, openDatabase } from './db/index.ts';
 import { LoginThrottle, Users } from './directory/index.ts';
@@ -110,6 +111,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       }),
       loginThrottle: new LoginThrottle(database.db),
       oauth: await OAuth.open(database.db, digests, bus, config.maxTokenLifetime),
+      attestation: new Attestation(database.db, digests),
       adminKeys,
       audit: new AuditLog(database.db),
       publicUrl: () => publicUrl,
@@ -174,9 +176,11 @@ function createFastify(config: Config, options: BuildAppOptions, services: Servi
   registerHealthRoutes(app, services.database.ping);
   registerJwksRoute(app, services);
   app.register((scope) => oauthRoutes(scope, services));
+  app.register((scope) => attestationRoutes(scope, services));
   app.register((scope) => adminPlugin(scope, services), { prefix: '/admin/v1' });
   app.addHook('onClose', async () => {
     services.oauth.close();
+    services.attestation.close();
     services.signingKeys.close();
     await services.bus.close();
     await services.database.close();

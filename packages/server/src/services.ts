@@ -1,5 +1,6 @@
 import type { AdminKeys } from './admin/admin-keys.ts';
 import type { AuditLog } from './admin/audit-log.ts';
+import type { Attestation } from './attestation/index.ts';
 import type { Config } from './config/index.ts';
 import type { DatabaseHandle } from './db/index.ts';
 import type { LoginThrottle, Users } from './directory/index.ts';
@@ -20,6 +21,7 @@ export interface Services {
   users: Users;
   loginThrottle: LoginThrottle;
   oauth: OAuth;
+  attestation: Attestation;
   adminKeys: AdminKeys;
   audit: AuditLog;
   /** The issuer: PORTCULLIS_PUBLIC_URL, or http://localhost:<bound port> once listening. */

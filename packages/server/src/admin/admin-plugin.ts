@@ -1,5 +1,6 @@
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
+import { registerAppsAdminRoutes } from '../attestation/index.ts';
 import { registerUsersAdminRoutes } from '../directory/routes.ts';
 import { ADMIN_ERROR_RESPONSES } from '../http/schemas.ts';
 import { registerKeysAdminRoutes } from '../keys/routes.ts';
@@ -61,5 +62,6 @@ export async function adminPlugin(app: FastifyInstance, services: Services): Pro
   registerUsersAdminRoutes(app, services);
   registerKeysAdminRoutes(app, services);
   registerClientsAdminRoutes(app, services);
+  registerAppsAdminRoutes(app, services);
   registerInitialAccessTokenAdminRoutes(app, services);
 }

@@ -1,7 +1,8 @@
 import type { AdminTables } from '../admin/tables.ts';
+import type { AttestationTables } from '../attestation/tables.ts';
 import type { DirectoryTables } from '../directory/tables.ts';
 import type { KeysTables } from '../keys/tables.ts';
 import type { OAuthTables } from '../oauth/tables.ts';
 
 /** Every table, as each module declares its own; this file only joins them for Kysely. */
-export interface Database extends AdminTables, DirectoryTables, KeysTables, OAuthTables {}
+export interface Database extends AdminTables, AttestationTables, DirectoryTables, KeysTables, OAuthTables {}

@@ -8,6 +8,7 @@ import * as registration from './migrations/0004-registration.ts';
 import * as dpop from './migrations/0005-dpop.ts';
 import * as par from './migrations/0006-par.ts';
 import * as mtls from './migrations/0007-mtls.ts';
+import * as attestation from './migrations/0008-attestation.ts';
 
 /** The ordered list of migrations this code knows. Append only. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005-dpop': dpop,
   '0006-par': par,
   '0007-mtls': mtls,
+  '0008-attestation': attestation,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

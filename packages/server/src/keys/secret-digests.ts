@@ -11,7 +11,8 @@ export type DigestPurpose =
   | 'authorization-code'
   | 'logout-confirmation'
   | 'par'
-  | 'dpop-nonce';
+  | 'dpop-nonce'
+  | 'attestation-challenge';
 
 /**
  * Keyed digests of high-entropy secrets (admin keys, client secrets, refresh tokens). The random

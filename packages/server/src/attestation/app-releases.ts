@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely, Selectable } from 'kysely';
+import { type Database, isUniqueViolation } from '../db/index.ts';
+import { Conflict, InvalidRequest, NotFound } from '../http/errors.ts';
+import type { AttestationTables } from './tables.ts';
+
+type ReleaseRow = Selectable<AttestationTables['app_releases']>;
+
+export interface AppReleaseView {
+  id: string;
+  app_id: string;
+  version: string | null;
+  digest: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+// An app id is a bundle id / package name (`com.example.app`) or TEAMID.bundle.id for Apple.
+const APP_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
+const DIGEST = /^sha256:([0-9a-fA-F]{64})$/;
+
+function view(row: ReleaseRow): AppReleaseView {
+  return {
+    id: row.id,
+    app_id: row.app_id,
+    version: row.version,
+    digest: `sha256:${row.digest}`,
+    created_at: new Date(row.created_at).toISOString(),
+    revoked_at: row.revoked_at === null ? null : new Date(row.revoked_at).toISOString(),
+  };
+}
+
+/**
+ * Genuine app releases. A release is known by the SHA-256 of its artifact or signing certificate
+ * (the CLI hashes files locally and sends only the digest); a revoked release fails from the next
+ * attestation on.
+ */
+export class AppReleases {
+  readonly #db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  async register(appId: string, digest: string, version: string | null): Promise<AppReleaseView> {
+    if (!APP_ID.test(appId)) throw new InvalidRequest('app_id must be a bundle id or package name such as com.example.app');
+    const hex = DIGEST.exec(digest)?.[1];
+    if (!hex) throw new InvalidRequest('digest must be sha256: followed by 64 hex digits');
+    const row: ReleaseRow = {
+      id: randomUUID(),
+      app_id: appId,
+      version,
+      digest: hex.toLowerCase(),
+      created_at: Date.now(),
+      revoked_at: null,
+    };
+    try {
+      await this.#db.insertInto('app_releases').values(row).execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new Conflict(`release ${digest} of ${appId} is already registered`);
+      throw err;
+    }
+    return view(row);
+  }
+
+  async list(): Promise<AppReleaseView[]> {
+    const rows = await this.#db.selectFrom('app_releases').selectAll().orderBy('app_id').orderBy('created_at').execute();
+    return rows.map(view);
+  }
+
+  /** Revokes every live release of an app, or only those of one version. */
+  async revoke(appId: string, version: string | undefined): Promise<AppReleaseView[]> {
+    let query = this.#db
+      .updateTable('app_releases')
+      .set({ revoked_at: Date.now() })
+      .where('app_id', '=', appId)
+      .where('revoked_at', 'is', null);
+    if (version !== undefined) query = query.where('version', '=', version);
+    const result = await query.executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) {
+      throw new NotFound(`no live release of ${appId}${version === undefined ? '' : ` version ${version}`}`);
+    }
+    return (await this.list()).filter((r) => r.app_id === appId);
+  }
+
+  /** The live release of `appId` with this digest, if any: what an attestation must match. */
+  async findLive(appId: string, digestHex: string): Promise<AppReleaseView | null> {
+    const row = await this.#db
+      .selectFrom('app_releases')
+      .selectAll()
+      .where('app_id', '=', appId)
+      .where('digest', '=', digestHex.toLowerCase())
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return row ? view(row) : null;
+  }
+}

@@ -1,0 +1,18 @@
+/** Tables owned by `attestation/`. Times are milliseconds since the epoch. */
+export interface AttestationTables {
+  /** Genuine app releases, known by the SHA-256 of their artifact or signing certificate. */
+  app_releases: {
+    id: string;
+    app_id: string;
+    version: string | null;
+    /** Lower-case hex SHA-256. */
+    digest: string;
+    created_at: number;
+    revoked_at: number | null;
+  };
+  /** Outstanding attestation challenges: digests only, single use, short-lived. */
+  attestation_challenges: {
+    challenge_hash: string;
+    expires_at: number;
+  };
+}

@@ -1,0 +1,19 @@
+import type { Kysely } from 'kysely';
+
+export async function up(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .createTable('app_releases')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('app_id', 'text', (c) => c.notNull())
+    .addColumn('version', 'text')
+    .addColumn('digest', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('revoked_at', 'bigint')
+    .addUniqueConstraint('app_releases_app_digest', ['app_id', 'digest'])
+    .execute();
+  await db.schema
+    .createTable('attestation_challenges')
+    .addColumn('challenge_hash', 'text', (c) => c.primaryKey())
+    .addColumn('expires_at', 'bigint', (c) => c.notNull())
+    .execute();
+}

@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it, mock } from 'node:test';
+import { type OAuthServer, startOAuthServer } from '../oauth/start-oauth-server.ts';
+
+const DIGEST = `sha256:${'ab'.repeat(32)}`;
+
+describe('app releases (admin API)', () => {
+  let server: OAuthServer;
+  before(async () => {
+    server = await startOAuthServer();
+  });
+  after(() => server.close());
+  const admin = (method: string, path: string, body?: unknown, key = server.adminKey) =>
+    fetch(`${server.issuer}/admin/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+
+  it('registers releases by digest, refuses duplicates and malformed input, and revokes by version', async () => {
+    const first = await admin('POST', '/apps', { app_id: 'com.example.catalog', digest: DIGEST, version: '1.0' });
+    assert.equal(first.status, 201);
+    const body = (await first.json()) as { digest: string; revoked_at: string | null };
+    assert.equal(body.digest, DIGEST);
+    assert.equal(body.revoked_at, null);
+    assert.equal(
+      (await admin('POST', '/apps', { app_id: 'com.example.catalog', digest: DIGEST.toUpperCase().replace('SHA256', 'sha256') }))
+        .status,
+      409,
+      'the same digest twice',
+    );
+    await admin('POST', '/apps', { app_id: 'com.example.catalog', digest: `sha256:${'cd'.repeat(32)}`, version: '1.1' });
+    for (const bad of [
+      { app_id: 'com.example.catalog', digest: 'md5:abc' },
+      { app_id: '../etc', digest: DIGEST },
+      { app_id: 'x', digest: DIGEST, extra: 1 },
+    ]) {
+      assert.equal((await admin('POST', '/apps', bad)).status, 400, JSON.stringify(bad));
+    }
+    const revoked = await admin('POST', '/apps/com.example.catalog/revoke', { version: '1.0' });
+    assert.equal(revoked.status, 200);
+    const { releases } = (await revoked.json()) as { releases: { version: string; revoked_at: string | null }[] };
+    assert.ok(releases.find((r) => r.version === '1.0')?.revoked_at);
+    assert.equal(releases.find((r) => r.version === '1.1')?.revoked_at, null, 'other versions stay');
+    const live = await server.built.services.attestation.releases.findLive('com.example.catalog', 'ab'.repeat(32));
+    assert.equal(live, null, 'a revoked release no longer matches');
+    assert.equal((await admin('POST', '/apps/com.example.unknown/revoke', {})).status, 404);
+    const audit = (await (await admin('GET', '/audit')).json()) as { entries: { action: string }[] };
+    assert.ok(audit.entries.some((e) => e.action === 'apps.register') && audit.entries.some((e) => e.action === 'apps.revoke'));
+  });
+
+  it('an auditor may list but not register', async () => {
+    const { key } = (await (await admin('POST', '/admin-keys', { role: 'auditor' })).json()) as { key: string };
+    assert.equal((await admin('GET', '/apps', undefined, key)).status, 200);
+    assert.equal((await admin('POST', '/apps', { app_id: 'com.example.x', digest: DIGEST }, key)).status, 403);
+  });
+});
+
+describe('attestation challenges', () => {
+  let server: OAuthServer;
+  before(async () => {
+    server = await startOAuthServer();
+  });
+  after(() => server.close());
+  const issue = async () => {
+    const res = await fetch(`${server.issuer}/attest/challenge`, { method: 'POST' });
+    assert.equal(res.status, 201);
+    assert.equal(res.headers.get('cache-control'), 'no-store');
+    return (await res.json()) as { challenge: string; expires_in: number };
+  };
+
+  it('are at least 128 random bits, live 60 s at most, and are consumed once even in parallel', async () => {
+    const { challenge, expires_in } = await issue();
+    assert.ok(Buffer.from(challenge, 'base64url').length >= 16);
+    assert.ok(expires_in <= 60);
+    const { challenges } = server.built.services.attestation;
+    const results = await Promise.all([
+      challenges.consume(challenge),
+      challenges.consume(challenge),
+      challenges.consume(challenge),
+    ]);
+    assert.deepEqual(results.filter(Boolean).length, 1, 'exactly one consumer wins');
+    assert.equal(await challenges.consume('never-issued'), false);
+  });
+
+  it('expire after 60 seconds', async () => {
+    const { challenge } = await issue();
+    const { challenges } = server.built.services.attestation;
+    mock.timers.enable({ apis: ['Date'], now: Date.now() + 60_001 });
+    try {
+      assert.equal(await challenges.consume(challenge), false);
+    } finally {
+      mock.timers.reset();
+    }
+  });
+});
