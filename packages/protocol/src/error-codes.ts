@@ -35,6 +35,8 @@ export const ERROR_CODES = [
   'login_required',
   'consent_required',
   'interaction_required',
+  // App attestation (packages/protocol/ATTESTATION.md).
+  'attestation_failed',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -111,7 +111,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       }),
       loginThrottle: new LoginThrottle(database.db),
       oauth: await OAuth.open(database.db, digests, bus, config.maxTokenLifetime),
-      attestation: new Attestation(database.db, digests),
+      attestation: await Attestation.open(database.db, digests, bus),
       adminKeys,
       audit: new AuditLog(database.db),
       publicUrl: () => publicUrl,

@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
-import { registerAppsAdminRoutes } from '../attestation/index.ts';
+import { registerAppsAdminRoutes, registerPolicyAdminRoutes } from '../attestation/index.ts';
 import { registerUsersAdminRoutes } from '../directory/routes.ts';
 import { ADMIN_ERROR_RESPONSES } from '../http/schemas.ts';
 import { registerKeysAdminRoutes } from '../keys/routes.ts';
@@ -63,5 +63,6 @@ export async function adminPlugin(app: FastifyInstance, services: Services): Pro
   registerKeysAdminRoutes(app, services);
   registerClientsAdminRoutes(app, services);
   registerAppsAdminRoutes(app, services);
+  registerPolicyAdminRoutes(app, services);
   registerInitialAccessTokenAdminRoutes(app, services);
 }

@@ -83,6 +83,17 @@ export class AppReleases {
     return (await this.list()).filter((r) => r.app_id === appId);
   }
 
+  /** Whether such a release was ever registered (then a miss means it was revoked). */
+  async isKnown(appId: string, digestHex: string): Promise<boolean> {
+    const row = await this.#db
+      .selectFrom('app_releases')
+      .select('id')
+      .where('app_id', '=', appId)
+      .where('digest', '=', digestHex.toLowerCase())
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   /** The live release of `appId` with this digest, if any: what an attestation must match. */
   async findLive(appId: string, digestHex: string): Promise<AppReleaseView | null> {
     const row = await this.#db

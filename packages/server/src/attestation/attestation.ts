@@ -1,8 +1,10 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/index.ts';
+import type { EventBus } from '../events/index.ts';
 import type { SecretDigests } from '../keys/index.ts';
 import { AppReleases } from './app-releases.ts';
 import { Challenges } from './challenges.ts';
+import { Policy } from './policy.ts';
 
 const HOUSEKEEPING_MS = 60_000;
 
@@ -12,16 +14,24 @@ export class Attestation {
   readonly challenges: Challenges;
   readonly #timer: NodeJS.Timeout;
 
-  constructor(db: Kysely<Database>, digests: SecretDigests) {
+  readonly policy: Policy;
+
+  private constructor(db: Kysely<Database>, digests: SecretDigests, policy: Policy) {
     this.releases = new AppReleases(db);
     this.challenges = new Challenges(db, digests);
+    this.policy = policy;
     this.#timer = setInterval(() => {
       this.challenges.deleteExpired().catch(() => {});
     }, HOUSEKEEPING_MS);
     this.#timer.unref();
   }
 
+  static async open(db: Kysely<Database>, digests: SecretDigests, bus: EventBus): Promise<Attestation> {
+    return new Attestation(db, digests, await Policy.open(db, bus));
+  }
+
   close(): void {
     clearInterval(this.#timer);
+    this.policy.close();
   }
 }

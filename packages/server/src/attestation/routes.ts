@@ -1,8 +1,12 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { ATTESTATION_FORMATS, ATTESTATION_JWKS_PATH, type AttestationFailure } from '@portcullis/protocol';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { literals } from '../http/literals.ts';
 import { DateTime, NullableDateTime, NullableString } from '../http/schemas.ts';
 import type { Services } from '../services.ts';
+import { attest } from './attest.ts';
+import { POLICY_SETTINGS } from './policy.ts';
 
 const Release = Type.Object({
   id: Type.String(),
@@ -15,12 +19,48 @@ const Release = Type.Object({
 
 /**
  * Public attestation endpoints:
- *   POST /attest/challenge   a single-use nonce, valid for 60 s
+ *   POST /attest/challenge                       a single-use nonce, valid for 60 s
+ *   POST /attest                                 evidence → verdict and attestation token
+ *   GET  /.well-known/portcullis/attestation-jwks  the keys that sign attestation tokens
  */
-export async function attestationRoutes(app: FastifyInstance, services: Services): Promise<void> {
+export async function attestationRoutes(fastify: FastifyInstance, services: Services): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.post('/attest/challenge', async (_request, reply) => {
     reply.header('cache-control', 'no-store');
     return reply.code(201).send(await services.attestation.challenges.issue());
+  });
+
+  app.post(
+    '/attest',
+    {
+      schema: {
+        body: Type.Object(
+          { format: literals(ATTESTATION_FORMATS), evidence: Type.String({ minLength: 1, maxLength: 65_536 }) },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      const outcome = await attest(services, request.body.format, request.body.evidence);
+      if (outcome.verdict === 'pass') return outcome.response;
+      // Operators always see why; clients only when the policy says so.
+      request.log.info(
+        { event: 'attestation_failed', format: request.body.format, reasons: outcome.reasons },
+        'attestation failed',
+      );
+      const failure: AttestationFailure = {
+        error: 'attestation_failed',
+        error_description: 'the app or device did not pass attestation',
+      };
+      if (services.attestation.policy.get('rejection-reasons') === 'on') failure.reasons = outcome.reasons;
+      return reply.code(403).send(failure);
+    },
+  );
+
+  app.get(ATTESTATION_JWKS_PATH, async (_request, reply) => {
+    reply.header('cache-control', 'public, max-age=60');
+    return services.signingKeys.jwks('attestation');
   });
 }
 
@@ -79,5 +119,34 @@ export function registerAppsAdminRoutes(fastify: FastifyInstance, services: Serv
       },
     },
     async (request) => ({ releases: await services.attestation.releases.revoke(request.params.app_id, request.body?.version) }),
+  );
+}
+
+/** The attestation policy in the admin API: read by every role, changed by admins only. */
+export function registerPolicyAdminRoutes(fastify: FastifyInstance, services: Services): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.get(
+    '/policy',
+    {
+      config: { access: 'read' },
+      schema: { summary: 'The attestation policy', response: { 200: Type.Record(Type.String(), Type.String()) } },
+    },
+    async () => services.attestation.policy.all(),
+  );
+  app.put(
+    '/policy/:key',
+    {
+      config: { access: 'sensitive', action: 'policy.set' },
+      schema: {
+        summary: `Change one policy setting (${Object.keys(POLICY_SETTINGS).join(', ')})`,
+        params: Type.Object({ key: Type.String({ minLength: 1, maxLength: 100 }) }),
+        body: Type.Object({ value: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }),
+        response: { 200: Type.Record(Type.String(), Type.String()) },
+      },
+    },
+    async (request) => {
+      await services.attestation.policy.set(request.params.key, request.body.value);
+      return services.attestation.policy.all();
+    },
   );
 }

@@ -10,6 +10,11 @@ export interface AttestationTables {
     created_at: number;
     revoked_at: number | null;
   };
+  /** Attestation policy settings (`portcullis policy set KEY VALUE`). */
+  attestation_policy: {
+    key: string;
+    value: string;
+  };
   /** Outstanding attestation challenges: digests only, single use, short-lived. */
   attestation_challenges: {
     challenge_hash: string;

@@ -12,6 +12,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addUniqueConstraint('app_releases_app_digest', ['app_id', 'digest'])
     .execute();
   await db.schema
+    .createTable('attestation_policy')
+    .addColumn('key', 'text', (c) => c.primaryKey())
+    .addColumn('value', 'text', (c) => c.notNull())
+    .execute();
+  await db.schema
     .createTable('attestation_challenges')
     .addColumn('challenge_hash', 'text', (c) => c.primaryKey())
     .addColumn('expires_at', 'bigint', (c) => c.notNull())

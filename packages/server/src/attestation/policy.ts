@@ -1,0 +1,73 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/index.ts';
+import type { EventBus } from '../events/index.ts';
+import { InvalidRequest } from '../http/errors.ts';
+
+/** Every policy setting, its allowed values and its default. */
+export const POLICY_SETTINGS = {
+  /** Whether a failed client learns why (`off`: a generic failure; logs and the admin API keep the reasons). */
+  'rejection-reasons': { values: ['on', 'off'], default: 'on' },
+  /** Whether `software` evidence is accepted at all (development and web clients); `off` for hardware-only production. */
+  'software-evidence': { values: ['on', 'off'], default: 'on' },
+} as const satisfies Record<string, { values: readonly string[]; default: string }>;
+
+export type PolicyKey = keyof typeof POLICY_SETTINGS;
+const CHANGED = 'attestation.policy.changed';
+
+/** The attestation policy: settings in the database, read from memory, changed on every node through the event bus. */
+export class Policy {
+  readonly #db: Kysely<Database>;
+  readonly #bus: EventBus;
+  #values = new Map<string, string>();
+  #unsubscribe: () => void = () => {};
+
+  private constructor(db: Kysely<Database>, bus: EventBus) {
+    this.#db = db;
+    this.#bus = bus;
+  }
+
+  static async open(db: Kysely<Database>, bus: EventBus): Promise<Policy> {
+    const policy = new Policy(db, bus);
+    await policy.reload();
+    policy.#unsubscribe = bus.subscribe(CHANGED, () => {
+      policy.reload().catch(() => {});
+    });
+    return policy;
+  }
+
+  close(): void {
+    this.#unsubscribe();
+  }
+
+  async reload(): Promise<void> {
+    const rows = await this.#db.selectFrom('attestation_policy').selectAll().execute();
+    this.#values = new Map(rows.map((r) => [r.key, r.value]));
+  }
+
+  get(key: PolicyKey): string {
+    return this.#values.get(key) ?? POLICY_SETTINGS[key].default;
+  }
+
+  all(): Record<PolicyKey, string> {
+    return Object.fromEntries(Object.keys(POLICY_SETTINGS).map((k) => [k, this.get(k as PolicyKey)])) as Record<
+      PolicyKey,
+      string
+    >;
+  }
+
+  async set(key: string, value: string): Promise<void> {
+    if (!Object.hasOwn(POLICY_SETTINGS, key))
+      throw new InvalidRequest(
+        `unknown policy setting ${JSON.stringify(key)}; known: ${Object.keys(POLICY_SETTINGS).join(', ')}`,
+      );
+    const allowed: readonly string[] = POLICY_SETTINGS[key as PolicyKey].values;
+    if (!allowed.includes(value)) throw new InvalidRequest(`${key} takes ${allowed.join(' or ')}`);
+    await this.#db
+      .insertInto('attestation_policy')
+      .values({ key, value })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+      .execute();
+    await this.reload();
+    await this.#bus.publish(CHANGED, {});
+  }
+}

@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { CompactSign, calculateJwkThumbprint, createRemoteJWKSet, exportJWK, generateKeyPair, type JWK, jwtVerify } from 'jose';
+import { type OAuthServer, startOAuthServer } from '../oauth/start-oauth-server.ts';
+
+const APP = 'com.example.catalog';
+const RELEASE = `sha256:${'ab'.repeat(32)}`;
+
+describe('software attestation over HTTP', () => {
+  let server: OAuthServer;
+  let key: { privateKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey']; jwk: JWK };
+  before(async () => {
+    server = await startOAuthServer();
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    key = { privateKey: pair.privateKey, jwk: await exportJWK(pair.publicKey) };
+    await admin('POST', '/apps', { app_id: APP, digest: RELEASE, version: '1.0' });
+  });
+  after(() => server.close());
+
+  function admin(method: string, path: string, body?: unknown) {
+    return fetch(`${server.issuer}/admin/v1${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${server.adminKey}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  }
+  async function challenge(): Promise<string> {
+    return ((await (await fetch(`${server.issuer}/attest/challenge`, { method: 'POST' })).json()) as { challenge: string })
+      .challenge;
+  }
+  async function evidence(overrides: Record<string, unknown> = {}, header: Record<string, unknown> = {}): Promise<string> {
+    const payload = {
+      nonce: await challenge(),
+      app_id: APP,
+      release: RELEASE,
+      device_id: 'device-1',
+      platform: 'android',
+      os_version: '15',
+      iat: Math.floor(Date.now() / 1000),
+      signals: { rooted: false, emulator: false, debugger: false, hooking: false, signature_mismatch: false },
+      ...overrides,
+    };
+    return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
+      .setProtectedHeader({ alg: 'ES256', typ: 'portcullis-evidence+jwt', jwk: key.jwk, ...header })
+      .sign(key.privateKey);
+  }
+  async function attest(jws: string, format = 'software') {
+    const res = await fetch(`${server.issuer}/attest`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ format, evidence: jws }),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  }
+
+  it('a genuine release passes and gets a short-lived token bound to its key, signed by the attestation key', async () => {
+    const { status, body } = await attest(await evidence());
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.equal(body.verdict, 'pass');
+    const jwks = createRemoteJWKSet(new URL(`${server.issuer}/.well-known/portcullis/attestation-jwks`));
+    const { payload, protectedHeader } = await jwtVerify(String(body.attestation_token), jwks, {
+      issuer: server.issuer,
+      typ: 'portcullis-attestation+jwt',
+    });
+    assert.equal(payload.sub, 'device-1');
+    assert.deepEqual(payload.app, { id: APP, release: RELEASE });
+    assert.deepEqual(payload.cnf, { jkt: await calculateJwkThumbprint(key.jwk) });
+    assert.ok((payload.exp ?? 0) - (payload.iat ?? 0) <= 300);
+    const tokenKeys = createRemoteJWKSet(new URL(`${server.issuer}/.well-known/jwks.json`));
+    await assert.rejects(jwtVerify(String(body.attestation_token), tokenKeys), 'not verifiable with the access-token keys');
+    assert.ok(protectedHeader.kid);
+  });
+
+  it('the same evidence twice: the challenge is spent', async () => {
+    const jws = await evidence();
+    assert.equal((await attest(jws)).status, 200);
+    const again = await attest(jws);
+    assert.equal(again.status, 403);
+    assert.deepEqual(again.body.reasons, ['nonce_unknown']);
+  });
+
+  it('each failure names its reasons', async () => {
+    const cases: [Record<string, unknown>, string[]][] = [
+      [{ signals: { rooted: true, hooking: true } }, ['rooted', 'hooking']],
+      [{ app_id: 'com.example.repackaged' }, ['app_unregistered']],
+      [{ release: `sha256:${'ee'.repeat(32)}` }, ['app_unregistered']],
+      [{ nonce: 'never-issued' }, ['nonce_unknown']],
+      [{ iat: Math.floor(Date.now() / 1000) - 3600 }, ['stale_evidence']],
+      [{ platform: 'windows-phone' }, ['malformed']],
+    ];
+    for (const [overrides, reasons] of cases) {
+      const { status, body } = await attest(await evidence(overrides));
+      assert.equal(status, 403, JSON.stringify(overrides));
+      assert.equal(body.error, 'attestation_failed');
+      assert.deepEqual(body.reasons, reasons, JSON.stringify(overrides));
+      assert.equal(body.attestation_token, undefined);
+    }
+  });
+
+  it('tampering, another key or alg none is refused', async () => {
+    const jws = await evidence();
+    const [h, p, s] = jws.split('.');
+    const tampered = `${h}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p!, 'base64url').toString()), device_id: 'other' })).toString('base64url')}.${s}`;
+    assert.deepEqual((await attest(tampered)).body.reasons, ['bad_signature']);
+    const other = await generateKeyPair('ES256');
+    const foreign = await evidence({}, { jwk: await exportJWK(other.publicKey) });
+    assert.deepEqual((await attest(foreign)).body.reasons, ['bad_signature']);
+    const none = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'portcullis-evidence+jwt', jwk: key.jwk })).toString('base64url')}.${p}.`;
+    assert.deepEqual((await attest(none)).body.reasons, ['malformed']);
+    assert.equal((await attest('x'.repeat(70_000))).status, 400);
+    assert.equal((await attest(jws, 'palm-os')).status, 400);
+  });
+
+  it('a revoked release fails from the next attestation on', async () => {
+    const digest = `sha256:${'cd'.repeat(32)}`;
+    await admin('POST', '/apps', { app_id: APP, digest, version: '0.9' });
+    assert.equal((await attest(await evidence({ release: digest }))).status, 200);
+    await admin('POST', `/apps/${APP}/revoke`, { version: '0.9' });
+    assert.deepEqual((await attest(await evidence({ release: digest }))).body.reasons, ['release_revoked']);
+  });
+
+  it('policy: rejection reasons can be hidden from clients (not from logs); software evidence can be switched off', async () => {
+    assert.equal((await admin('PUT', '/policy/rejection-reasons', { value: 'off' })).status, 200);
+    const hidden = await attest(await evidence({ signals: { emulator: true } }));
+    assert.equal(hidden.status, 403);
+    assert.equal(hidden.body.reasons, undefined);
+    assert.ok(
+      server.logs.some((l) => l.includes('attestation_failed') && l.includes('emulator')),
+      'operators still see why',
+    );
+    await admin('PUT', '/policy/rejection-reasons', { value: 'on' });
+    await admin('PUT', '/policy/software-evidence', { value: 'off' });
+    assert.deepEqual((await attest(await evidence())).body.reasons, ['format_disabled']);
+    await admin('PUT', '/policy/software-evidence', { value: 'on' });
+    assert.equal((await admin('PUT', '/policy/rejection-reasons', { value: 'maybe' })).status, 400);
+    assert.equal((await admin('PUT', '/policy/bogus', { value: 'on' })).status, 400);
+    assert.deepEqual(await (await admin('GET', '/policy')).json(), { 'rejection-reasons': 'on', 'software-evidence': 'on' });
+  });
+});
