@@ -14,7 +14,7 @@ export interface AdminClientOptions {
 export interface AdminClient {
   get<T>(path: string): Promise<T>;
   post<T>(path: string, body: object): Promise<T>;
-  put(path: string, body: object): Promise<void>;
+  put<T = void>(path: string, body: object): Promise<T>;
   delete(path: string): Promise<void>;
 }
 
@@ -92,9 +92,7 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
   return {
     get: async <T>(path: string) => (await send('GET', path)) as T,
     post: async <T>(path: string, body: object) => (await send('POST', path, body)) as T,
-    put: async (path: string, body: object) => {
-      await send('PUT', path, body);
-    },
+    put: async <T>(path: string, body: object) => (await send('PUT', path, body)) as T,
     delete: async (path: string) => {
       await send('DELETE', path);
     },

@@ -5,6 +5,7 @@ import { addAdminKeysCommands } from './commands/admin-keys.ts';
 import { addAppsCommands } from './commands/apps.ts';
 import { addClientsCommands } from './commands/clients.ts';
 import { addKeysCommands } from './commands/keys.ts';
+import { addPolicyCommands } from './commands/policy.ts';
 import { addServeCommand } from './commands/serve.ts';
 import { addUsersCommands } from './commands/users.ts';
 import { toOneLine } from './output.ts';
@@ -48,6 +49,7 @@ function buildProgram(io: CliIo): Command {
   addUsersCommands(program, io);
   addClientsCommands(program, io);
   addAppsCommands(program, io);
+  addPolicyCommands(program, io);
   addAdminKeysCommands(program, io);
   addKeysCommands(program, io);
   return program;

@@ -67,3 +67,26 @@ describe('portcullis apps', () => {
     assert.match(duplicate.stderr, /conflict/);
   });
 });
+
+describe('portcullis policy', () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startServer();
+  });
+  after(async () => {
+    assert.equal((await server.stop()).code, 0);
+  });
+  const cli = (args: readonly string[]): Promise<CliResult> =>
+    runCli([...args, '--server', server.ready.http, '--admin-key', server.adminKey]);
+
+  it('shows the settings and changes one; a bad value is one line, exit 1', async () => {
+    const shown = await cli(['policy', 'show', '--json']);
+    assert.deepEqual(JSON.parse(shown.stdout), { 'rejection-reasons': 'on', 'software-evidence': 'on' });
+    const set = await cli(['policy', 'set', 'rejection-reasons', 'off']);
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stdout, /rejection-reasons\s*:?\s+off/);
+    const bad = await cli(['policy', 'set', 'rejection-reasons', 'sometimes']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /takes on or off/);
+  });
+});
