@@ -2,5 +2,5 @@ export { registerClientsAdminRoutes } from './admin-routes.ts';
 export type { Client } from './clients/client.ts';
 export { verifyAccessToken } from './introspect.ts';
 export { OAuth } from './oauth.ts';
-export { signJwt } from './tokens/sign-jwt.ts';
 export { oauthRoutes } from './routes.ts';
+export { signJwt } from './tokens/sign-jwt.ts';

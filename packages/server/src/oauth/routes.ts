@@ -1,5 +1,6 @@
 import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { checkClientAttestation } from '../attestation/index.ts';
 import { OAuthError } from '../http/errors.ts';
 import type { Services } from '../services.ts';
 import { handleAuthorize, INTERACTION_PATH } from './authorize/authorize-endpoint.ts';
@@ -108,6 +109,7 @@ export async function oauthRoutes(app: FastifyInstance, services: Services): Pro
       db: services.database.db,
       digests: services.digests,
     });
+    if (client.requireAttestation) await checkClientAttestation(services, request.headers['portcullis-attestation'], dpop?.jkt);
     return dispatchGrant(requiredParam(body, 'grant_type'), {
       client,
       form: body,

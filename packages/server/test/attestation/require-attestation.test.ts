@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { CompactSign, decodeJwt } from 'jose';
+import { makeProof, type ProofKey, proofKey } from '../oauth/dpop/dpop-fixtures.ts';
+import { type OAuthServer, postForm, startOAuthServer } from '../oauth/start-oauth-server.ts';
+
+const APP = 'com.example.catalog';
+const RELEASE = `sha256:${'ab'.repeat(32)}`;
+
+// A client registered with require_attestation (J2, seed 003): tokens only for a request with an
+// attestation token and a DPoP proof made with the key that token is bound to.
+describe('require_attestation at the token endpoint', () => {
+  let server: OAuthServer;
+  let clientId: string;
+  before(async () => {
+    server = await startOAuthServer();
+    await server.createUser('alice', 'correct horse battery');
+    const res = await fetch(`${server.issuer}/admin/v1/apps`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ app_id: APP, digest: RELEASE }),
+    });
+    assert.equal(res.status, 201);
+    const app = await server.createClient({
+      name: 'Catalog',
+      type: 'public',
+      first_party: true,
+      grant_types: ['password'],
+      require_attestation: true,
+    });
+    clientId = app.client_id;
+  });
+  after(() => server.close());
+
+  async function attestationToken(key: ProofKey): Promise<string> {
+    const { challenge } = (await (await fetch(`${server.issuer}/attest/challenge`, { method: 'POST' })).json()) as {
+      challenge: string;
+    };
+    const claims = {
+      nonce: challenge,
+      app_id: APP,
+      release: RELEASE,
+      device_id: 'd1',
+      platform: 'ios',
+      iat: Math.floor(Date.now() / 1000),
+      signals: {},
+    };
+    const evidence = await new CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
+      .setProtectedHeader({ alg: 'ES256', typ: 'portcullis-evidence+jwt', jwk: key.jwk })
+      .sign(key.privateKey);
+    const res = await fetch(`${server.issuer}/attest`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ format: 'software', evidence }),
+    });
+    assert.equal(res.status, 200);
+    return ((await res.json()) as { attestation_token: string }).attestation_token;
+  }
+
+  const token = () => `${server.issuer}/oauth/token`;
+  const passwordGrant = { grant_type: 'password', username: 'alice', password: 'correct horse battery' };
+
+  it('an attested app with a proof of its key gets a DPoP-bound token', async () => {
+    const key = await proofKey();
+    const attestation = await attestationToken(key);
+    const res = await postForm(
+      token(),
+      { ...passwordGrant, client_id: clientId },
+      { 'portcullis-attestation': attestation, dpop: await makeProof(server, key, { htu: token() }) },
+    );
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(decodeJwt(String(res.json?.access_token)).cnf, { jkt: key.jkt });
+  });
+
+  it('without attestation, with a stolen attestation token, or without the proof: invalid_client with an explanation', async () => {
+    const key = await proofKey();
+    const thief = await proofKey();
+    const attestation = await attestationToken(key);
+    const cases: [string, Record<string, string>][] = [
+      ['no attestation', { dpop: await makeProof(server, key, { htu: token() }) }],
+      ['garbage attestation', { 'portcullis-attestation': 'x.y.z', dpop: await makeProof(server, key, { htu: token() }) }],
+      [
+        'token lifted to another device',
+        { 'portcullis-attestation': attestation, dpop: await makeProof(server, thief, { htu: token() }) },
+      ],
+      ['no proof of possession', { 'portcullis-attestation': attestation }],
+    ];
+    for (const [why, headers] of cases) {
+      const res = await postForm(token(), { ...passwordGrant, client_id: clientId }, headers);
+      assert.equal(res.status, 401, why);
+      assert.equal(res.json?.error, 'invalid_client', why);
+      assert.match(String(res.json?.error_description), /requires app attestation/, why);
+      assert.equal(res.json?.access_token, undefined, why);
+    }
+  });
+});
