@@ -10,6 +10,13 @@ if (major < 24) {
   // V8's compile cache (in the OS temp dir) roughly halves module loading on every start after the first.
   const { enableCompileCache } = await import('node:module');
   enableCompileCache?.();
+  // A reader that closes the pipe early (`portcullis users list | head`) is not an error.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
   const { run } = await import('../src/main.ts');
   const code = await run(process.argv.slice(2), {
     stdin: process.stdin,

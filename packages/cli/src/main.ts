@@ -3,6 +3,7 @@ import { CliError, EXIT_FAILURE, EXIT_SUCCESS, EXIT_USAGE } from './cli-error.ts
 import type { CliIo } from './cli-io.ts';
 import { addAdminKeysCommands } from './commands/admin-keys.ts';
 import { addAppsCommands } from './commands/apps.ts';
+import { addAttestCommands } from './commands/attest.ts';
 import { addClientsCommands } from './commands/clients.ts';
 import { addKeysCommands } from './commands/keys.ts';
 import { addPolicyCommands } from './commands/policy.ts';
@@ -49,6 +50,7 @@ function buildProgram(io: CliIo): Command {
   addUsersCommands(program, io);
   addClientsCommands(program, io);
   addAppsCommands(program, io);
+  addAttestCommands(program, io);
   addPolicyCommands(program, io);
   addAdminKeysCommands(program, io);
   addKeysCommands(program, io);

@@ -1,0 +1,68 @@
+import { createHash } from 'node:crypto';
+import { splitPemBundle, verifyAndroidKeyAttestation } from './android/index.ts';
+import { verifyAppleAttestation } from './apple/index.ts';
+import { verifySoftwareEvidence } from './verify-software-evidence.ts';
+
+export interface OfflineVerification {
+  verdict: 'pass' | 'fail';
+  reasons: string[];
+  /** What the evidence says, for the person debugging it. */
+  facts: Record<string, unknown>;
+}
+
+/**
+ * Verifies captured evidence without a server: the same verifiers `/attest` uses, with the clock
+ * set to `at`. For support engineers with a failing device's capture in hand.
+ *   apple-app-attest: a JSON file {attestation, keyId} (base64); the challenge is the client data
+ *   android-key: a PEM file with the chain, leaf first; the challenge is the attestation challenge
+ *   software: the JWS; the challenge is its nonce
+ */
+export async function verifyOffline(
+  format: string,
+  evidence: string,
+  challenge: Uint8Array,
+  options: { appId?: string; at: Date },
+): Promise<OfflineVerification> {
+  switch (format) {
+    case 'apple-app-attest': {
+      let doc: { attestation?: unknown; keyId?: unknown };
+      try {
+        doc = JSON.parse(evidence);
+      } catch {
+        return { verdict: 'fail', reasons: ['malformed'], facts: {} };
+      }
+      if (typeof doc.attestation !== 'string' || typeof doc.keyId !== 'string' || !options.appId) {
+        return { verdict: 'fail', reasons: ['malformed'], facts: { needs: 'attestation and keyId in the file, and --app-id' } };
+      }
+      const result = await verifyAppleAttestation({
+        attestation: Buffer.from(doc.attestation, 'base64'),
+        keyId: Buffer.from(doc.keyId, 'base64'),
+        clientDataHash: createHash('sha256').update(challenge).digest(),
+        appId: options.appId,
+        environment: 'either',
+        now: options.at,
+      });
+      return result.ok
+        ? { verdict: 'pass', reasons: [], facts: { environment: result.environment, publicKey: result.publicKeyJwk } }
+        : { verdict: 'fail', reasons: result.reasons, facts: {} };
+    }
+    case 'android-key': {
+      const result = await verifyAndroidKeyAttestation({ chain: splitPemBundle(evidence), challenge, now: options.at });
+      return result.ok
+        ? { verdict: 'pass', reasons: [], facts: { ...result.facts } }
+        : { verdict: 'fail', reasons: result.reasons, facts: {} };
+    }
+    case 'software': {
+      const result = await verifySoftwareEvidence(evidence.trim(), options.at.getTime());
+      if (!result.ok) return { verdict: 'fail', reasons: result.reasons, facts: {} };
+      const reasons = result.evidence.nonce === Buffer.from(challenge).toString('utf8') ? [] : ['nonce_unknown'];
+      const signals = Object.entries(result.evidence.signals)
+        .filter(([, v]) => v === true)
+        .map(([k]) => k);
+      reasons.push(...signals);
+      return { verdict: reasons.length === 0 ? 'pass' : 'fail', reasons, facts: { ...result.evidence, jkt: result.jkt } };
+    }
+    default:
+      return { verdict: 'fail', reasons: ['malformed'], facts: { formats: ['apple-app-attest', 'android-key', 'software'] } };
+  }
+}
