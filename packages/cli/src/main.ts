@@ -5,6 +5,7 @@ import { addAdminKeysCommands } from './commands/admin-keys.ts';
 import { addAppsCommands } from './commands/apps.ts';
 import { addAttestCommands } from './commands/attest.ts';
 import { addClientsCommands } from './commands/clients.ts';
+import { addDevicesCommands } from './commands/devices.ts';
 import { addKeysCommands } from './commands/keys.ts';
 import { addPolicyCommands } from './commands/policy.ts';
 import { addServeCommand } from './commands/serve.ts';
@@ -51,6 +52,7 @@ function buildProgram(io: CliIo): Command {
   addClientsCommands(program, io);
   addAppsCommands(program, io);
   addAttestCommands(program, io);
+  addDevicesCommands(program, io);
   addPolicyCommands(program, io);
   addAdminKeysCommands(program, io);
   addKeysCommands(program, io);

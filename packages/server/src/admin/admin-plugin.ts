@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
-import { registerAppsAdminRoutes, registerPolicyAdminRoutes } from '../attestation/index.ts';
+import { registerAppsAdminRoutes, registerDevicesAdminRoutes, registerPolicyAdminRoutes } from '../attestation/index.ts';
 import { registerUsersAdminRoutes } from '../directory/routes.ts';
 import { ADMIN_ERROR_RESPONSES } from '../http/schemas.ts';
 import { registerKeysAdminRoutes } from '../keys/routes.ts';
@@ -64,5 +64,6 @@ export async function adminPlugin(app: FastifyInstance, services: Services): Pro
   registerClientsAdminRoutes(app, services);
   registerAppsAdminRoutes(app, services);
   registerPolicyAdminRoutes(app, services);
+  registerDevicesAdminRoutes(app, services);
   registerInitialAccessTokenAdminRoutes(app, services);
 }

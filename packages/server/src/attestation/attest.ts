@@ -30,13 +30,26 @@ export async function attest(services: Services, format: string, evidence: strin
   // The challenge is spent whatever the outcome: evidence is never evaluated twice.
   if (!(await attestation.challenges.consume(claims.nonce))) return { verdict: 'fail', reasons: ['nonce_unknown'] };
   const reasons: AttestationReason[] = [];
-  const digest = /^sha256:([0-9a-fA-F]{64})$/.exec(claims.release)?.[1];
-  const release = digest ? await attestation.releases.findLive(claims.app_id, digest) : null;
-  if (!release)
-    reasons.push((await attestation.releases.isKnown(claims.app_id, digest ?? '')) ? 'release_revoked' : 'app_unregistered');
-  for (const [signal, reason] of Object.entries(SIGNAL_REASONS)) {
-    if (claims.signals[signal as keyof typeof claims.signals] === true) reasons.push(reason);
+  const standing = await attestation.devices.standing(claims.device_id, verified.jkt);
+  if (standing === 'denied') reasons.push('device_denied');
+  // An admin's time-limited always-pass (a developer's or CI device, with the key it was allowed
+  // with) passes whatever its signals and build; a denied device fails whatever they say.
+  if (standing === 'default') {
+    const digest = /^sha256:([0-9a-fA-F]{64})$/.exec(claims.release)?.[1];
+    const release = digest ? await attestation.releases.findLive(claims.app_id, digest) : null;
+    if (!release)
+      reasons.push((await attestation.releases.isKnown(claims.app_id, digest ?? '')) ? 'release_revoked' : 'app_unregistered');
+    for (const [signal, reason] of Object.entries(SIGNAL_REASONS)) {
+      if (claims.signals[signal as keyof typeof claims.signals] === true) reasons.push(reason);
+    }
   }
+  await attestation.devices.seen({
+    deviceId: claims.device_id,
+    jkt: verified.jkt,
+    appId: claims.app_id,
+    platform: claims.platform,
+    verdict: reasons.length > 0 ? `fail: ${reasons.join(' ')}` : 'pass',
+  });
   if (reasons.length > 0) return { verdict: 'fail', reasons };
   const token = await issueAttestationToken(services.signingKeys, {
     issuer: services.publicUrl(),

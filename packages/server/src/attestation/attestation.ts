@@ -4,6 +4,7 @@ import type { EventBus } from '../events/index.ts';
 import type { SecretDigests } from '../keys/index.ts';
 import { AppReleases } from './app-releases.ts';
 import { Challenges } from './challenges.ts';
+import { Devices } from './devices.ts';
 import { Policy } from './policy.ts';
 
 const HOUSEKEEPING_MS = 60_000;
@@ -12,6 +13,7 @@ const HOUSEKEEPING_MS = 60_000;
 export class Attestation {
   readonly releases: AppReleases;
   readonly challenges: Challenges;
+  readonly devices: Devices;
   readonly #timer: NodeJS.Timeout;
 
   readonly policy: Policy;
@@ -19,6 +21,7 @@ export class Attestation {
   private constructor(db: Kysely<Database>, digests: SecretDigests, policy: Policy) {
     this.releases = new AppReleases(db);
     this.challenges = new Challenges(db, digests);
+    this.devices = new Devices(db);
     this.policy = policy;
     this.#timer = setInterval(() => {
       this.challenges.deleteExpired().catch(() => {});

@@ -150,3 +150,72 @@ export function registerPolicyAdminRoutes(fastify: FastifyInstance, services: Se
     },
   );
 }
+
+const Device = Type.Object({
+  device_id: Type.String(),
+  status: literals(['active', 'denied']),
+  policy: literals(['default', 'always-pass']),
+  policy_expires_at: NullableDateTime,
+  app_id: Type.String(),
+  platform: Type.String(),
+  key_thumbprint: Type.String(),
+  first_seen: DateTime,
+  last_seen: DateTime,
+  last_verdict: Type.String(),
+});
+const DeviceId = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
+
+/** Devices in the admin API: allowing a device past its signals, or denying it, is for admins. */
+export function registerDevicesAdminRoutes(fastify: FastifyInstance, services: Services): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const devices = () => services.attestation.devices;
+  app.get(
+    '/devices',
+    {
+      config: { access: 'read' },
+      schema: { summary: 'Devices that attested, newest first', response: { 200: Type.Object({ devices: Type.Array(Device) }) } },
+    },
+    async () => ({ devices: await devices().list() }),
+  );
+  app.post(
+    '/devices/:id/allow',
+    {
+      config: { access: 'sensitive', action: 'devices.allow' },
+      schema: {
+        summary: 'Let a developer or CI device pass whatever its signals, for a limited time, with the key it attested with',
+        params: DeviceId,
+        body: Type.Union([
+          Type.Object(
+            {
+              policy: Type.Optional(literals(['always-pass'])),
+              expires_in: Type.Optional(Type.Integer({ minimum: 60, maximum: 7_776_000 })),
+            },
+            { additionalProperties: false },
+          ),
+          Type.Null(),
+        ]),
+        response: { 200: Device },
+      },
+    },
+    async (request) => devices().allow(request.params.id, request.body?.expires_in ?? 604_800),
+  );
+  app.post(
+    '/devices/:id/deny',
+    {
+      config: { access: 'sensitive', action: 'devices.deny' },
+      schema: { summary: 'Block a device whatever it reports', params: DeviceId, response: { 200: Device } },
+    },
+    async (request) => devices().deny(request.params.id),
+  );
+  app.delete(
+    '/devices/:id',
+    {
+      config: { access: 'write', action: 'devices.remove' },
+      schema: { summary: 'Forget a device', params: DeviceId, response: { 204: Type.Null() } },
+    },
+    async (request, reply) => {
+      await devices().remove(request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+}

@@ -10,6 +10,23 @@ export interface AttestationTables {
     created_at: number;
     revoked_at: number | null;
   };
+  /** Devices that attested, and what admins decided about them. */
+  devices: {
+    device_id: string;
+    /** `active` or `denied`. */
+    status: string;
+    /** `default` or `always-pass`. */
+    policy: string;
+    policy_expires_at: number | null;
+    /** Thumbprint of the app-instance key seen last; always-pass holds only for the key allowed. */
+    jkt: string;
+    allowed_jkt: string | null;
+    app_id: string;
+    platform: string;
+    first_seen: number;
+    last_seen: number;
+    last_verdict: string;
+  };
   /** Attestation policy settings (`portcullis policy set KEY VALUE`). */
   attestation_policy: {
     key: string;

@@ -139,4 +139,36 @@ describe('software attestation over HTTP', () => {
     assert.equal((await admin('PUT', '/policy/bogus', { value: 'on' })).status, 400);
     assert.deepEqual(await (await admin('GET', '/policy')).json(), { 'rejection-reasons': 'on', 'software-evidence': 'on' });
   });
+
+  it('devices: a denied device fails whatever it reports; always-pass is time-limited and holds only for the allowed key', async () => {
+    const rooted = { device_id: 'dev-phone', signals: { rooted: true, debugger: true } };
+    assert.deepEqual((await attest(await evidence(rooted))).body.reasons, ['rooted', 'debugger']);
+    const listed = (await (await admin('GET', '/devices')).json()) as { devices: { device_id: string; last_verdict: string }[] };
+    assert.match(listed.devices.find((d) => d.device_id === 'dev-phone')?.last_verdict ?? '', /^fail: rooted debugger/);
+    assert.equal((await admin('POST', '/devices/dev-phone/allow', { policy: 'always-pass', expires_in: 3600 })).status, 200);
+    assert.equal(
+      (await attest(await evidence({ ...rooted, release: `sha256:${'99'.repeat(32)}` }))).status,
+      200,
+      'passes whatever its signals and build',
+    );
+    const other = await generateKeyPair('ES256', { extractable: true });
+    const otherKey = { privateKey: other.privateKey, jwk: await exportJWK(other.publicKey) };
+    const saved = key;
+    key = otherKey;
+    try {
+      assert.deepEqual(
+        (await attest(await evidence(rooted))).body.reasons,
+        ['rooted', 'debugger'],
+        'another key claiming the device id gains nothing',
+      );
+    } finally {
+      key = saved;
+    }
+    assert.equal((await admin('POST', '/devices/dev-phone/deny')).status, 200);
+    assert.deepEqual((await attest(await evidence({ device_id: 'dev-phone' }))).body.reasons, ['device_denied']);
+    assert.equal((await admin('DELETE', '/devices/dev-phone')).status, 204);
+    assert.equal((await attest(await evidence({ device_id: 'dev-phone' }))).status, 200, 'forgotten: judged afresh');
+    assert.equal((await admin('POST', '/devices/never-seen/deny')).status, 404);
+    assert.equal((await admin('POST', '/devices/dev-phone/allow', { expires_in: 10 })).status, 400);
+  });
 });

@@ -12,6 +12,20 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addUniqueConstraint('app_releases_app_digest', ['app_id', 'digest'])
     .execute();
   await db.schema
+    .createTable('devices')
+    .addColumn('device_id', 'text', (c) => c.primaryKey())
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('policy', 'text', (c) => c.notNull())
+    .addColumn('policy_expires_at', 'bigint')
+    .addColumn('jkt', 'text', (c) => c.notNull())
+    .addColumn('allowed_jkt', 'text')
+    .addColumn('app_id', 'text', (c) => c.notNull())
+    .addColumn('platform', 'text', (c) => c.notNull())
+    .addColumn('first_seen', 'bigint', (c) => c.notNull())
+    .addColumn('last_seen', 'bigint', (c) => c.notNull())
+    .addColumn('last_verdict', 'text', (c) => c.notNull())
+    .execute();
+  await db.schema
     .createTable('attestation_policy')
     .addColumn('key', 'text', (c) => c.primaryKey())
     .addColumn('value', 'text', (c) => c.notNull())

@@ -1,0 +1,62 @@
+// The `devices` verbs against a real `portcullis serve`, after a device attested over HTTP.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { CompactSign, exportJWK, generateKeyPair } from 'jose';
+import { type CliResult, type RunningServer, runCli, startServer } from './cli-process.ts';
+
+describe('portcullis devices', () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startServer();
+    const { publicKey, privateKey } = await generateKeyPair('ES256');
+    const { challenge } = (await (await fetch(`${server.ready.http}/attest/challenge`, { method: 'POST' })).json()) as {
+      challenge: string;
+    };
+    const claims = {
+      nonce: challenge,
+      app_id: 'com.example.dev',
+      release: `sha256:${'ab'.repeat(32)}`,
+      device_id: 'pixel-ci',
+      platform: 'android',
+      iat: Math.floor(Date.now() / 1000),
+      signals: { emulator: true },
+    };
+    const evidence = await new CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
+      .setProtectedHeader({ alg: 'ES256', typ: 'portcullis-evidence+jwt', jwk: await exportJWK(publicKey) })
+      .sign(privateKey);
+    const res = await fetch(`${server.ready.http}/attest`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ format: 'software', evidence }),
+    });
+    assert.equal(res.status, 403, 'an unregistered emulator fails');
+  });
+  after(async () => {
+    assert.equal((await server.stop()).code, 0);
+  });
+  const cli = (args: readonly string[]): Promise<CliResult> =>
+    runCli([...args, '--server', server.ready.http, '--admin-key', server.adminKey]);
+
+  it('lists the device with its last verdict, allows it for a while, denies and removes it', async () => {
+    const listed = await cli(['devices', 'list']);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /pixel-ci\s+com\.example\.dev\s+android\s+active\s+default/);
+    assert.match(listed.stdout, /fail: app_unregistered emulator/);
+    const allowed = await cli(['devices', 'allow', 'pixel-ci', '--policy', 'always-pass', '--expires', '2h', '--json']);
+    assert.equal(allowed.code, 0, allowed.stderr);
+    const until = Date.parse((JSON.parse(allowed.stdout) as { policy_expires_at: string }).policy_expires_at) - Date.now();
+    assert.ok(until > 7000_000 && until <= 7200_000, 'two hours');
+    assert.equal((await cli(['devices', 'deny', 'pixel-ci'])).code, 0);
+    assert.match((await cli(['devices', 'list'])).stdout, /pixel-ci.*denied/);
+    assert.equal((await cli(['devices', 'remove', 'pixel-ci'])).code, 0);
+    assert.match((await cli(['devices', 'list'])).stdout, /no devices/);
+  });
+
+  it('bad usage is exit 2; an unknown device exit 1', async () => {
+    assert.equal((await cli(['devices', 'allow', 'x', '--expires', 'soon'])).code, 2);
+    assert.equal((await cli(['devices', 'allow', 'x', '--policy', 'sometimes'])).code, 2);
+    const unknown = await cli(['devices', 'deny', 'never-seen']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /not_found/);
+  });
+});

@@ -1,0 +1,125 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Database } from '../db/index.ts';
+import { InvalidRequest, NotFound } from '../http/errors.ts';
+import type { AttestationTables } from './tables.ts';
+
+type DeviceRow = Selectable<AttestationTables['devices']>;
+
+export interface DeviceView {
+  device_id: string;
+  status: 'active' | 'denied';
+  policy: 'default' | 'always-pass';
+  policy_expires_at: string | null;
+  app_id: string;
+  platform: string;
+  key_thumbprint: string;
+  first_seen: string;
+  last_seen: string;
+  last_verdict: string;
+}
+
+/** What the admins decided about a device, for the verdict. */
+export type DeviceStanding = 'denied' | 'always-pass' | 'default';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const MAX_ALWAYS_PASS_S = 90 * 86_400;
+
+function view(row: DeviceRow): DeviceView {
+  return {
+    device_id: row.device_id,
+    status: row.status as DeviceView['status'],
+    policy: row.policy as DeviceView['policy'],
+    policy_expires_at: iso(row.policy_expires_at),
+    app_id: row.app_id,
+    platform: row.platform,
+    key_thumbprint: row.jkt,
+    first_seen: new Date(row.first_seen).toISOString(),
+    last_seen: new Date(row.last_seen).toISOString(),
+    last_verdict: row.last_verdict,
+  };
+}
+
+/**
+ * Devices are known by the id they report and the app-instance key they prove. An admin can deny
+ * one, or let a developer's or CI device pass whatever its signals for a limited time: that
+ * allowance holds only for the key the device had when it was allowed, so claiming the device id
+ * with another key gains nothing.
+ */
+export class Devices {
+  readonly #db: Kysely<Database>;
+
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+
+  async standing(deviceId: string, jkt: string): Promise<DeviceStanding> {
+    const row = await this.#db.selectFrom('devices').selectAll().where('device_id', '=', deviceId).executeTakeFirst();
+    if (!row) return 'default';
+    if (row.status === 'denied') return 'denied';
+    const live = row.policy === 'always-pass' && (row.policy_expires_at === null || row.policy_expires_at > Date.now());
+    return live && row.allowed_jkt === jkt ? 'always-pass' : 'default';
+  }
+
+  async seen(d: { deviceId: string; jkt: string; appId: string; platform: string; verdict: string }): Promise<void> {
+    const now = Date.now();
+    await this.#db
+      .insertInto('devices')
+      .values({
+        device_id: d.deviceId,
+        status: 'active',
+        policy: 'default',
+        policy_expires_at: null,
+        jkt: d.jkt,
+        allowed_jkt: null,
+        app_id: d.appId,
+        platform: d.platform,
+        first_seen: now,
+        last_seen: now,
+        last_verdict: d.verdict,
+      })
+      .onConflict((oc) =>
+        oc
+          .column('device_id')
+          .doUpdateSet({ jkt: d.jkt, app_id: d.appId, platform: d.platform, last_seen: now, last_verdict: d.verdict }),
+      )
+      .execute();
+  }
+
+  async list(): Promise<DeviceView[]> {
+    return (await this.#db.selectFrom('devices').selectAll().orderBy('last_seen', 'desc').execute()).map(view);
+  }
+
+  async #find(deviceId: string): Promise<DeviceRow> {
+    const row = await this.#db.selectFrom('devices').selectAll().where('device_id', '=', deviceId).executeTakeFirst();
+    if (!row) throw new NotFound(`no device "${deviceId}" has attested yet`);
+    return row;
+  }
+
+  /** Always-pass for `expiresIn` seconds (at most 90 days), for the key the device attested with last. */
+  async allow(deviceId: string, expiresIn: number): Promise<DeviceView> {
+    if (!Number.isInteger(expiresIn) || expiresIn < 60 || expiresIn > MAX_ALWAYS_PASS_S) {
+      throw new InvalidRequest(`expires_in must be from 60 seconds to ${MAX_ALWAYS_PASS_S / 86_400} days`);
+    }
+    const row = await this.#find(deviceId);
+    const changes = {
+      status: 'active',
+      policy: 'always-pass',
+      policy_expires_at: Date.now() + expiresIn * 1000,
+      allowed_jkt: row.jkt,
+    };
+    await this.#db.updateTable('devices').set(changes).where('device_id', '=', deviceId).execute();
+    return view({ ...row, ...changes });
+  }
+
+  async deny(deviceId: string): Promise<DeviceView> {
+    const row = await this.#find(deviceId);
+    const changes = { status: 'denied', policy: 'default', policy_expires_at: null, allowed_jkt: null };
+    await this.#db.updateTable('devices').set(changes).where('device_id', '=', deviceId).execute();
+    return view({ ...row, ...changes });
+  }
+
+  async remove(deviceId: string): Promise<void> {
+    await this.#find(deviceId);
+    await this.#db.deleteFrom('devices').where('device_id', '=', deviceId).execute();
+  }
+}
