@@ -8,6 +8,7 @@ import { addClientsCommands } from './commands/clients.ts';
 import { addDevicesCommands } from './commands/devices.ts';
 import { addKeysCommands } from './commands/keys.ts';
 import { addPolicyCommands } from './commands/policy.ts';
+import { addSecretsCommands } from './commands/secrets.ts';
 import { addServeCommand } from './commands/serve.ts';
 import { addUsersCommands } from './commands/users.ts';
 import { toOneLine } from './output.ts';
@@ -53,6 +54,7 @@ function buildProgram(io: CliIo): Command {
   addAppsCommands(program, io);
   addAttestCommands(program, io);
   addDevicesCommands(program, io);
+  addSecretsCommands(program, io);
   addPolicyCommands(program, io);
   addAdminKeysCommands(program, io);
   addKeysCommands(program, io);

@@ -60,3 +60,32 @@ describe('portcullis devices', () => {
     assert.match(unknown.stderr, /not_found/);
   });
 });
+
+describe('portcullis secrets', () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startServer();
+  });
+  after(async () => {
+    assert.equal((await server.stop()).code, 0);
+  });
+  const cli = (args: readonly string[], stdin?: string): Promise<CliResult> =>
+    runCli([...args, '--server', server.ready.http, '--admin-key', server.adminKey], stdin === undefined ? {} : { stdin });
+
+  it('adds versions from stdin or the command line, lists without values, removes', async () => {
+    const first = await cli(
+      ['secrets', 'add', 'stripe-key', '--value-stdin', '--app', 'com.example.catalog'],
+      'sk_live_secret_1\n',
+    );
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /stored stripe-key version 1 for com\.example\.catalog/);
+    assert.equal((await cli(['secrets', 'add', 'stripe-key', '--value', 'sk_live_secret_2'])).code, 0);
+    const listed = await cli(['secrets', 'list']);
+    assert.match(listed.stdout, /stripe-key\s+2/);
+    assert.doesNotMatch(listed.stdout + (await cli(['secrets', 'list', '--json'])).stdout, /sk_live/);
+    assert.equal((await cli(['secrets', 'remove', 'stripe-key'])).code, 0);
+    assert.match((await cli(['secrets', 'list'])).stdout, /no secrets/);
+    assert.equal((await cli(['secrets', 'add', 'x'])).code, 2, 'no value');
+    assert.equal((await cli(['secrets', 'remove', 'x'])).code, 1);
+  });
+});

@@ -14,6 +14,7 @@ import { OAuth, oauthRoutes } from './oauth/index.ts';
 import { registerHealthRoutes } from './observability/health-routes.ts';
 import { loggerOptions } from './observability/logger.ts';
 import { registerMetrics } from './observability/metrics.ts';
+import { RuntimeSecrets, secretsRoutes } from './secrets/index.ts';
 import type { Services } from './services.ts';
 
 export interface BuildAppOptions {
@@ -112,6 +113,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       loginThrottle: new LoginThrottle(database.db),
       oauth: await OAuth.open(database.db, digests, bus, config.maxTokenLifetime),
       attestation: await Attestation.open(database.db, digests, bus),
+      secrets: new RuntimeSecrets(database.db, envelope),
       adminKeys,
       audit: new AuditLog(database.db),
       publicUrl: () => publicUrl,
@@ -177,6 +179,7 @@ function createFastify(config: Config, options: BuildAppOptions, services: Servi
   registerJwksRoute(app, services);
   app.register((scope) => oauthRoutes(scope, services));
   app.register((scope) => attestationRoutes(scope, services));
+  app.register((scope) => secretsRoutes(scope, services));
   app.register((scope) => adminPlugin(scope, services), { prefix: '/admin/v1' });
   app.addHook('onClose', async () => {
     services.oauth.close();

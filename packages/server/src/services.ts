@@ -9,6 +9,7 @@ import type { Envelope } from './keys/envelope.ts';
 import type { SecretDigests } from './keys/secret-digests.ts';
 import type { SigningKeys } from './keys/signing-keys.ts';
 import type { OAuth } from './oauth/index.ts';
+import type { RuntimeSecrets } from './secrets/index.ts';
 
 /** What `buildApp` wires together and hands to each module's routes. */
 export interface Services {
@@ -22,6 +23,7 @@ export interface Services {
   loginThrottle: LoginThrottle;
   oauth: OAuth;
   attestation: Attestation;
+  secrets: RuntimeSecrets;
   adminKeys: AdminKeys;
   audit: AuditLog;
   /** The issuer: PORTCULLIS_PUBLIC_URL, or http://localhost:<bound port> once listening. */

@@ -6,6 +6,7 @@ import { ADMIN_ERROR_RESPONSES } from '../http/schemas.ts';
 import { registerKeysAdminRoutes } from '../keys/routes.ts';
 import { registerClientsAdminRoutes } from '../oauth/index.ts';
 import { registerInitialAccessTokenAdminRoutes } from '../oauth/registration/index.ts';
+import { registerSecretsAdminRoutes } from '../secrets/index.ts';
 import type { Services } from '../services.ts';
 import { authenticateAdmin } from './access.ts';
 import { registerAdminRoutes } from './routes.ts';
@@ -65,5 +66,6 @@ export async function adminPlugin(app: FastifyInstance, services: Services): Pro
   registerAppsAdminRoutes(app, services);
   registerPolicyAdminRoutes(app, services);
   registerDevicesAdminRoutes(app, services);
+  registerSecretsAdminRoutes(app, services);
   registerInitialAccessTokenAdminRoutes(app, services);
 }

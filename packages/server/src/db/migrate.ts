@@ -9,6 +9,7 @@ import * as dpop from './migrations/0005-dpop.ts';
 import * as par from './migrations/0006-par.ts';
 import * as mtls from './migrations/0007-mtls.ts';
 import * as attestation from './migrations/0008-attestation.ts';
+import * as secrets from './migrations/0009-secrets.ts';
 
 /** The ordered list of migrations this code knows. Append only. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0006-par': par,
   '0007-mtls': mtls,
   '0008-attestation': attestation,
+  '0009-secrets': secrets,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -19,6 +19,8 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k', 'priv'];
 /** What a valid proof establishes: the RFC 7638 thumbprint of the key that signed it. */
 export interface DpopProof {
   jkt: string;
+  /** The verified public key itself, for a reply encrypted to it (runtime secrets). */
+  jwk: JWK;
 }
 
 export interface ProofRequest {
@@ -89,7 +91,7 @@ export async function verifyDpopProof(request: ProofRequest): Promise<DpopProof>
   }
   const jkt = await calculateJwkThumbprint(jwk, 'sha256');
   await spendJti(request.db, `dpop:${jkt}:${jti}`, (iat + PROOF_MAX_AGE_S + 1) * 1000);
-  return { jkt };
+  return { jkt, jwk };
 }
 
 /**
