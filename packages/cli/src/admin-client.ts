@@ -15,7 +15,7 @@ export interface AdminClient {
   get<T>(path: string): Promise<T>;
   post<T>(path: string, body: object): Promise<T>;
   put<T = void>(path: string, body: object): Promise<T>;
-  delete(path: string): Promise<void>;
+  delete<T = void>(path: string): Promise<T>;
 }
 
 /** The server answered with an error status; the message is the server's own sentence and code. */
@@ -93,9 +93,7 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
     get: async <T>(path: string) => (await send('GET', path)) as T,
     post: async <T>(path: string, body: object) => (await send('POST', path, body)) as T,
     put: async <T>(path: string, body: object) => (await send('PUT', path, body)) as T,
-    delete: async (path: string) => {
-      await send('DELETE', path);
-    },
+    delete: async <T>(path: string) => (await send('DELETE', path)) as T,
   };
 }
 

@@ -7,6 +7,7 @@ import { addAttestCommands } from './commands/attest.ts';
 import { addClientsCommands } from './commands/clients.ts';
 import { addDevicesCommands } from './commands/devices.ts';
 import { addKeysCommands } from './commands/keys.ts';
+import { addPinsCommands, addSdkCommands } from './commands/pins.ts';
 import { addPolicyCommands } from './commands/policy.ts';
 import { addSecretsCommands } from './commands/secrets.ts';
 import { addServeCommand } from './commands/serve.ts';
@@ -55,6 +56,8 @@ function buildProgram(io: CliIo): Command {
   addAttestCommands(program, io);
   addDevicesCommands(program, io);
   addSecretsCommands(program, io);
+  addPinsCommands(program, io);
+  addSdkCommands(program, io);
   addPolicyCommands(program, io);
   addAdminKeysCommands(program, io);
   addKeysCommands(program, io);

@@ -89,3 +89,40 @@ describe('portcullis secrets', () => {
     assert.equal((await cli(['secrets', 'remove', 'x'])).code, 1);
   });
 });
+
+describe('portcullis pins and sdk config', () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startServer();
+  });
+  after(async () => {
+    assert.equal((await server.stop()).code, 0);
+  });
+  const cli = (args: readonly string[]): Promise<CliResult> =>
+    runCli([...args, '--server', server.ready.http, '--admin-key', server.adminKey]);
+  const pin = (byte: number) => `sha256/${Buffer.alloc(32, byte).toString('base64')}`;
+
+  it('adds primary and backup pins, toggles managed trust roots, removes; the version grows', async () => {
+    const added = await cli(['pins', 'add', 'api.example.com', '--spki', pin(1), pin(2)]);
+    assert.equal(added.code, 0, added.stderr);
+    assert.match(added.stdout, /api\.example\.com\s+primary/);
+    assert.match(added.stdout, /api\.example\.com\s+backup/);
+    assert.match((await cli(['pins', 'managed-trust-roots', 'on'])).stdout, /managed trust roots on/);
+    const removed = await cli(['pins', 'remove', 'api.example.com', '--json']);
+    assert.equal((JSON.parse(removed.stdout) as { version: number }).version, 3);
+    assert.equal((await cli(['pins', 'managed-trust-roots', 'maybe'])).code, 2);
+    assert.equal((await cli(['pins', 'add', 'api.example.com', '--spki', 'md5/x'])).code, 1);
+  });
+
+  it('prints the SDK config string', async () => {
+    const printed = await cli(['sdk', 'config']);
+    assert.equal(printed.code, 0, printed.stderr);
+    const config = JSON.parse(Buffer.from(printed.stdout.trim(), 'base64url').toString()) as {
+      v: number;
+      server: string;
+      pins_keys: unknown[];
+    };
+    assert.equal(config.v, 1);
+    assert.equal(config.pins_keys.length, 2, 'current and next pins keys');
+  });
+});

@@ -14,6 +14,7 @@ import { OAuth, oauthRoutes } from './oauth/index.ts';
 import { registerHealthRoutes } from './observability/health-routes.ts';
 import { loggerOptions } from './observability/logger.ts';
 import { registerMetrics } from './observability/metrics.ts';
+import { PinSet, pinningRoutes } from './pinning/index.ts';
 import { RuntimeSecrets, secretsRoutes } from './secrets/index.ts';
 import type { Services } from './services.ts';
 
@@ -35,6 +36,8 @@ export interface PortcullisApp {
   setPublicUrl(url: string): void;
   /** Where the HTTPS listener (client certificates, RFC 8705) can be reached, once bound. */
   setMtlsUrl(url: string): void;
+  /** The SPKI pin of the server's TLS key, so the pin set always includes it. */
+  setServerPin(pin: string): void;
 }
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
@@ -98,6 +101,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     const bootstrapAdminKey = await adminKeys.ensureBootstrap(config.adminKey);
     let publicUrl = config.publicUrl ?? `http://localhost:${config.httpPort}`;
     let mtlsUrl: string | null = null;
+    let serverPin: string | null = null;
     const services: Services = {
       config,
       database,
@@ -114,6 +118,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       oauth: await OAuth.open(database.db, digests, bus, config.maxTokenLifetime),
       attestation: await Attestation.open(database.db, digests, bus),
       secrets: new RuntimeSecrets(database.db, envelope),
+      pins: new PinSet(database.db),
+      serverPin: () => serverPin,
       adminKeys,
       audit: new AuditLog(database.db),
       publicUrl: () => publicUrl,
@@ -130,6 +136,9 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       },
       setMtlsUrl(url: string) {
         mtlsUrl = url;
+      },
+      setServerPin(pin: string) {
+        serverPin = pin;
       },
     };
   } catch (err) {
@@ -180,6 +189,7 @@ function createFastify(config: Config, options: BuildAppOptions, services: Servi
   app.register((scope) => oauthRoutes(scope, services));
   app.register((scope) => attestationRoutes(scope, services));
   app.register((scope) => secretsRoutes(scope, services));
+  app.register((scope) => pinningRoutes(scope, services));
   app.register((scope) => adminPlugin(scope, services), { prefix: '/admin/v1' });
   app.addHook('onClose', async () => {
     services.oauth.close();

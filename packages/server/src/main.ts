@@ -9,6 +9,7 @@ export { StartupError };
 import { loadConfig } from './config/index.ts';
 import { listenHttps } from './http/https-listener.ts';
 import { loadTlsIdentity } from './keys/index.ts';
+import { spkiPin } from './pinning/index.ts';
 
 export interface ServeOptions {
   configFile?: string | undefined;
@@ -90,6 +91,7 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
       );
       const bound = (https.address() as AddressInfo).port;
       built.setMtlsUrl(`https://${new URL(built.services.publicUrl()).hostname}:${bound}`);
+      built.setServerPin(spkiPin(tls.cert));
     }
   } catch (err) {
     await app.close();

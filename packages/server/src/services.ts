@@ -9,6 +9,7 @@ import type { Envelope } from './keys/envelope.ts';
 import type { SecretDigests } from './keys/secret-digests.ts';
 import type { SigningKeys } from './keys/signing-keys.ts';
 import type { OAuth } from './oauth/index.ts';
+import type { PinSet } from './pinning/index.ts';
 import type { RuntimeSecrets } from './secrets/index.ts';
 
 /** What `buildApp` wires together and hands to each module's routes. */
@@ -24,10 +25,13 @@ export interface Services {
   oauth: OAuth;
   attestation: Attestation;
   secrets: RuntimeSecrets;
+  pins: PinSet;
   adminKeys: AdminKeys;
   audit: AuditLog;
   /** The issuer: PORTCULLIS_PUBLIC_URL, or http://localhost:<bound port> once listening. */
   publicUrl(): string;
   /** The HTTPS listener's base URL (mTLS endpoint aliases, RFC 8705 §5), or null when off. */
   mtlsUrl(): string | null;
+  /** The SPKI pin of this server's own TLS key (always in the pin set), once the HTTPS listener has it. */
+  serverPin(): string | null;
 }

@@ -6,6 +6,7 @@ import { ADMIN_ERROR_RESPONSES } from '../http/schemas.ts';
 import { registerKeysAdminRoutes } from '../keys/routes.ts';
 import { registerClientsAdminRoutes } from '../oauth/index.ts';
 import { registerInitialAccessTokenAdminRoutes } from '../oauth/registration/index.ts';
+import { registerPinningAdminRoutes } from '../pinning/index.ts';
 import { registerSecretsAdminRoutes } from '../secrets/index.ts';
 import type { Services } from '../services.ts';
 import { authenticateAdmin } from './access.ts';
@@ -67,5 +68,6 @@ export async function adminPlugin(app: FastifyInstance, services: Services): Pro
   registerPolicyAdminRoutes(app, services);
   registerDevicesAdminRoutes(app, services);
   registerSecretsAdminRoutes(app, services);
+  registerPinningAdminRoutes(app, services);
   registerInitialAccessTokenAdminRoutes(app, services);
 }

@@ -3,7 +3,15 @@ import type { AttestationTables } from '../attestation/tables.ts';
 import type { DirectoryTables } from '../directory/tables.ts';
 import type { KeysTables } from '../keys/tables.ts';
 import type { OAuthTables } from '../oauth/tables.ts';
+import type { PinningTables } from '../pinning/tables.ts';
 import type { SecretsTables } from '../secrets/tables.ts';
 
 /** Every table, as each module declares its own; this file only joins them for Kysely. */
-export interface Database extends AdminTables, AttestationTables, DirectoryTables, KeysTables, OAuthTables, SecretsTables {}
+export interface Database
+  extends AdminTables,
+    AttestationTables,
+    DirectoryTables,
+    KeysTables,
+    OAuthTables,
+    PinningTables,
+    SecretsTables {}

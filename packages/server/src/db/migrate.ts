@@ -10,6 +10,7 @@ import * as par from './migrations/0006-par.ts';
 import * as mtls from './migrations/0007-mtls.ts';
 import * as attestation from './migrations/0008-attestation.ts';
 import * as secrets from './migrations/0009-secrets.ts';
+import * as pinning from './migrations/0010-pinning.ts';
 
 /** The ordered list of migrations this code knows. Append only. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0007-mtls': mtls,
   '0008-attestation': attestation,
   '0009-secrets': secrets,
+  '0010-pinning': pinning,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
