@@ -13,7 +13,7 @@ import { Envelope, loadMasterKey, registerJwksRoute, SecretDigests, SigningKeys 
 import { OAuth, oauthRoutes } from './oauth/index.ts';
 import { registerHealthRoutes } from './observability/health-routes.ts';
 import { loggerOptions } from './observability/logger.ts';
-import { registerMetrics } from './observability/metrics.ts';
+import { Metrics } from './observability/metrics.ts';
 import { PinSet, pinningRoutes } from './pinning/index.ts';
 import { RuntimeSecrets, secretsRoutes } from './secrets/index.ts';
 import type { Services } from './services.ts';
@@ -119,6 +119,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       attestation: await Attestation.open(database.db, digests, bus),
       secrets: new RuntimeSecrets(database.db, envelope),
       pins: new PinSet(database.db),
+      metrics: new Metrics(),
       serverPin: () => serverPin,
       adminKeys,
       audit: new AuditLog(database.db),
@@ -183,7 +184,7 @@ function createFastify(config: Config, options: BuildAppOptions, services: Servi
   registerValidation(app);
   registerErrorHandling(app);
   registerSecurityHeaders(app);
-  registerMetrics(app);
+  services.metrics.register(app);
   registerHealthRoutes(app, services.database.ping);
   registerJwksRoute(app, services);
   app.register((scope) => oauthRoutes(scope, services));

@@ -9,6 +9,7 @@ import type { Envelope } from './keys/envelope.ts';
 import type { SecretDigests } from './keys/secret-digests.ts';
 import type { SigningKeys } from './keys/signing-keys.ts';
 import type { OAuth } from './oauth/index.ts';
+import type { Metrics } from './observability/metrics.ts';
 import type { PinSet } from './pinning/index.ts';
 import type { RuntimeSecrets } from './secrets/index.ts';
 
@@ -26,6 +27,7 @@ export interface Services {
   attestation: Attestation;
   secrets: RuntimeSecrets;
   pins: PinSet;
+  metrics: Metrics;
   adminKeys: AdminKeys;
   audit: AuditLog;
   /** The issuer: PORTCULLIS_PUBLIC_URL, or http://localhost:<bound port> once listening. */

@@ -43,7 +43,12 @@ export async function attestationRoutes(fastify: FastifyInstance, services: Serv
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
       const outcome = await attest(services, request.body.format, request.body.evidence);
-      if (outcome.verdict === 'pass') return outcome.response;
+      const { attestations } = services.metrics;
+      if (outcome.verdict === 'pass') {
+        attestations.inc({ verdict: 'pass', reason: 'none' });
+        return outcome.response;
+      }
+      for (const reason of outcome.reasons) attestations.inc({ verdict: 'fail', reason });
       // Operators always see why; clients only when the policy says so.
       request.log.info(
         { event: 'attestation_failed', format: request.body.format, reasons: outcome.reasons },

@@ -1,30 +1,53 @@
 import type { FastifyInstance } from 'fastify';
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
 /**
  * Prometheus metrics on a registry of this app's own (tests build several apps in one process).
- * Routes are labelled by their template, never the raw URL, so label cardinality stays bounded.
+ * Routes are labelled by their template, never the raw URL, so label cardinality stays bounded;
+ * reason labels come from fixed vocabularies.
  */
-export function registerMetrics(app: FastifyInstance): Registry {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  const duration = new Histogram({
+export class Metrics {
+  readonly registry = new Registry();
+  readonly attestations = new Counter({
+    name: 'portcullis_attestations_total',
+    help: 'Attestations by verdict, and failed ones by reason (one count per reason)',
+    labelNames: ['verdict', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly secretsDelivered = new Counter({
+    name: 'portcullis_secrets_delivered_total',
+    help: 'Runtime secrets delivered to attested app instances',
+    registers: [this.registry],
+  });
+  readonly pinSetsServed = new Counter({
+    name: 'portcullis_pin_sets_served_total',
+    help: 'Signed pin sets served',
+    registers: [this.registry],
+  });
+  readonly #duration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP request duration in seconds, by method, route template and status code',
     labelNames: ['method', 'route', 'status_code'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [registry],
+    registers: [this.registry],
   });
-  app.addHook('onResponse', (request, reply, done) => {
-    duration.observe(
-      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
-    done();
-  });
-  app.get('/metrics', async (_request, reply) => {
-    reply.type(registry.contentType);
-    return registry.metrics();
-  });
-  return registry;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** The request-duration hook and `GET /metrics`. */
+  register(app: FastifyInstance): void {
+    app.addHook('onResponse', (request, reply, done) => {
+      this.#duration.observe(
+        { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) },
+        reply.elapsedTime / 1000,
+      );
+      done();
+    });
+    app.get('/metrics', async (_request, reply) => {
+      reply.type(this.registry.contentType);
+      return this.registry.metrics();
+    });
+  }
 }

@@ -41,6 +41,7 @@ export async function pinningRoutes(app: FastifyInstance, services: Services): P
     if (set.managed_trust_roots) payload.managed_trust_roots = managedTrustRoots();
     reply.header('cache-control', 'public, max-age=300');
     reply.type('application/jose');
+    services.metrics.pinSetsServed.inc();
     return signJwt(services.signingKeys.current('pins'), PIN_SET_TYP, payload);
   });
 }

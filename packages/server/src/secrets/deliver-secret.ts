@@ -69,6 +69,7 @@ export async function deliverSecret(
       kid: `${request.params.name}#${secret.version}`,
     })
     .encrypt(await importJWK({ kty: 'EC', crv: 'P-256', x: proof.jwk.x, y: proof.jwk.y }, 'ECDH-ES+A256KW'));
+  services.metrics.secretsDelivered.inc();
   await services.audit.record({
     actor: `device:${attested.sub}`,
     action: 'secrets.deliver',

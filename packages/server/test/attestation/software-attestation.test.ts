@@ -171,4 +171,11 @@ describe('software attestation over HTTP', () => {
     assert.equal((await admin('POST', '/devices/never-seen/deny')).status, 404);
     assert.equal((await admin('POST', '/devices/dev-phone/allow', { expires_in: 10 })).status, 400);
   });
+
+  it('metrics count attestations by verdict and reason', async () => {
+    const metrics = await (await fetch(`${server.issuer}/metrics`)).text();
+    assert.match(metrics, /portcullis_attestations_total\{verdict="pass",reason="none"\} [1-9]/);
+    assert.match(metrics, /portcullis_attestations_total\{verdict="fail",reason="rooted"\} [1-9]/);
+    assert.match(metrics, /portcullis_attestations_total\{verdict="fail",reason="device_denied"\} [1-9]/);
+  });
 });

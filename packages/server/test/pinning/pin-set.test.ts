@@ -99,4 +99,8 @@ describe('signed pin set and SDK config', () => {
     assert.equal((JSON.parse(Buffer.from(config, 'base64url').toString()) as { client_id: string }).client_id, app.client_id);
     assert.equal((await admin('GET', '/sdk-config?client_id=pc_nope')).status, 404);
   });
+
+  it('pin sets served are counted', async () => {
+    assert.match(await (await fetch(`${server.issuer}/metrics`)).text(), /portcullis_pin_sets_served_total [1-9]/);
+  });
 });

@@ -97,6 +97,7 @@ describe('runtime secrets', () => {
     assert.equal(new TextDecoder().decode(plaintext), 'sk_live_two');
     const audit = (await (await admin('GET', '/audit')).json()) as { entries: { action: string; actor: string }[] };
     assert.ok(audit.entries.some((e) => e.action === 'secrets.deliver' && e.actor.startsWith('device:')));
+    assert.match(await (await fetch(`${server.issuer}/metrics`)).text(), /portcullis_secrets_delivered_total 1/);
   });
 
   it('refused without attestation, without the proof, with a lifted token, or for another app', async () => {
