@@ -3,6 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { attest } from './attest.ts';
 import { startup } from './startup.ts';
 import { token } from './token.ts';
 
@@ -17,7 +18,7 @@ export interface BenchReport {
   data: Record<string, unknown>;
 }
 
-const benchmarks: Record<string, () => Promise<BenchReport>> = { startup, token };
+const benchmarks: Record<string, () => Promise<BenchReport>> = { startup, token, attest };
 
 function printTable(columns: string[], rows: Cell[][]): void {
   const cells = [columns, ...rows].map((r) => r.map(String));

@@ -11,7 +11,7 @@ const READY_TIMEOUT_MS = 60_000;
 const EXIT_TIMEOUT_MS = 15_000;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const cli = join(root, 'packages/cli/bin/portcullis.js');
+export const cli = join(root, 'packages/cli/bin/portcullis.js');
 const referenceScript = fileURLToPath(new URL('./reference-oidc-provider.ts', import.meta.url));
 
 export interface TokenServer {
@@ -46,7 +46,7 @@ function readReady(file: string): Record<string, unknown> | undefined {
 }
 
 /** Spawns `node ARGS` and waits for it to write its ready file. */
-async function spawnReady(args: string[], env: NodeJS.ProcessEnv, readyFile: string): Promise<Started> {
+export async function spawnReady(args: string[], env: NodeJS.ProcessEnv, readyFile: string): Promise<Started> {
   rmSync(readyFile, { force: true });
   const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -129,7 +129,7 @@ async function discover(base: string) {
   };
 }
 
-function withoutPortcullisEnv(): NodeJS.ProcessEnv {
+export function withoutPortcullisEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PORTCULLIS_')));
 }
 

@@ -1,0 +1,151 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CompactSign, exportJWK, generateKeyPair, type JWK } from 'jose';
+import { Pool } from 'undici';
+import type { BenchReport } from './run.ts';
+import { cli, spawnReady, withoutPortcullisEnv } from './token-servers.ts';
+
+const CLIENTS = 16;
+const WARMUP_MS = 2000;
+const MEASURE_MS = 10_000;
+const APP = 'com.example.bench';
+const RELEASE = `sha256:${'ab'.repeat(32)}`;
+const TARGET_RATE = 2000;
+const TARGET_P99_MS = 15;
+
+interface Device {
+  key: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+  jwk: JWK;
+  id: string;
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+
+/**
+ * `npm run bench -- attest`: software-format attestations per second and their latency, each one
+ * the whole exchange a device makes (POST /attest/challenge, sign the evidence, POST /attest and
+ * receive the token), by 16 concurrent clients on loopback. The floor beside it is the same
+ * client doing only the signing, so readers see what the client side itself costs on this machine.
+ */
+export async function attest(): Promise<BenchReport> {
+  const work = mkdtempSync(join(tmpdir(), 'portcullis-bench-attest-'));
+  const adminKey = randomBytes(32).toString('base64url');
+  const readyFile = join(work, 'ready.json');
+  const server = await spawnReady(
+    [cli, 'serve', '--ready-file', readyFile],
+    {
+      ...withoutPortcullisEnv(),
+      PORTCULLIS_DATA_DIR: join(work, 'data'),
+      PORTCULLIS_HTTP_PORT: '0',
+      PORTCULLIS_HTTPS_PORT: 'off',
+      PORTCULLIS_MQTT_PORT: 'off',
+      PORTCULLIS_MQTTS_PORT: 'off',
+      PORTCULLIS_LOG_LEVEL: 'warn',
+      PORTCULLIS_ADMIN_KEY: adminKey,
+    },
+    readyFile,
+  );
+  const base = String((server.ready as { http: string }).http);
+  const pool = new Pool(base, { connections: CLIENTS });
+  try {
+    const registered = await fetch(`${base}/admin/v1/apps`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ app_id: APP, digest: RELEASE }),
+    });
+    if (registered.status !== 201) throw new Error(`registering the app answered ${registered.status}`);
+    const devices: Device[] = await Promise.all(
+      Array.from({ length: CLIENTS }, async (_, i) => {
+        const { privateKey, publicKey } = await generateKeyPair('ES256');
+        return { key: privateKey, jwk: await exportJWK(publicKey), id: `bench-${i}` };
+      }),
+    );
+    const evidence = (device: Device, nonce: string) =>
+      new CompactSign(
+        new TextEncoder().encode(
+          JSON.stringify({
+            nonce,
+            app_id: APP,
+            release: RELEASE,
+            device_id: device.id,
+            platform: 'android',
+            iat: Math.floor(Date.now() / 1000),
+            signals: {},
+          }),
+        ),
+      )
+        .setProtectedHeader({ alg: 'ES256', typ: 'portcullis-evidence+jwt', jwk: device.jwk })
+        .sign(device.key);
+    const post = async (path: string, body?: string) => {
+      const res = await pool.request({
+        method: 'POST',
+        path,
+        ...(body ? { body, headers: { 'content-type': 'application/json' } } : {}),
+      });
+      const json = (await res.body.json()) as Record<string, unknown>;
+      return { status: res.statusCode, json };
+    };
+    const once = async (device: Device): Promise<number> => {
+      const started = performance.now();
+      const challenge = await post('/attest/challenge');
+      if (challenge.status !== 201) throw new Error(`challenge answered ${challenge.status}`);
+      const result = await post(
+        '/attest',
+        JSON.stringify({ format: 'software', evidence: await evidence(device, String(challenge.json.challenge)) }),
+      );
+      if (result.status !== 200 || typeof result.json.attestation_token !== 'string')
+        throw new Error(`attest answered ${result.status}: ${JSON.stringify(result.json)}`);
+      return performance.now() - started;
+    };
+    const run = async (ms: number, work: (d: Device) => Promise<number>) => {
+      const latencies: number[] = [];
+      const until = performance.now() + ms;
+      await Promise.all(
+        devices.map(async (d) => {
+          while (performance.now() < until) latencies.push(await work(d));
+        }),
+      );
+      latencies.sort((a, b) => a - b);
+      return {
+        rate: Math.round(latencies.length / (ms / 1000)),
+        p50: percentile(latencies, 50),
+        p99: percentile(latencies, 99),
+        count: latencies.length,
+      };
+    };
+    await run(WARMUP_MS, once);
+    const measured = await run(MEASURE_MS, once);
+    const floor = await run(3000, async (d) => {
+      const started = performance.now();
+      await evidence(d, 'x'.repeat(43));
+      return performance.now() - started;
+    });
+    const missed: string[] = [];
+    if (measured.rate < TARGET_RATE) missed.push(`${measured.rate} attestations/s < ${TARGET_RATE}`);
+    if (measured.p99 > TARGET_P99_MS) missed.push(`p99 ${measured.p99.toFixed(2)} ms > ${TARGET_P99_MS} ms`);
+    const fmt = (n: number) => n.toFixed(2);
+    return {
+      columns: ['measurement', 'per second', 'p50 (ms)', 'p99 (ms)', 'target', 'result'],
+      rows: [
+        [
+          'portcullis: challenge + attest (16 clients)',
+          measured.rate,
+          fmt(measured.p50),
+          fmt(measured.p99),
+          `>= ${TARGET_RATE}/s, p99 <= ${TARGET_P99_MS}`,
+          missed.length === 0 ? 'pass' : 'FAIL',
+        ],
+        ['floor: client evidence signing only', floor.rate, fmt(floor.p50), fmt(floor.p99), '', ''],
+      ],
+      missed,
+      data: { clients: CLIENTS, measured, floor },
+    };
+  } finally {
+    await pool.close();
+    await server.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
