@@ -45,6 +45,17 @@ export interface SigningKeyView {
   published_until: string | null;
 }
 
+/** A registered app release (`portcullis apps`). */
+export interface AppReleaseView {
+  id: string;
+  app_id: string;
+  version: string | null;
+  /** `sha256:HEX` */
+  digest: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
 export interface AuditEntry {
   id: string;
   at: string;

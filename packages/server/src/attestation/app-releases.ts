@@ -1,19 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import type { AppReleaseView } from '@portcullis/protocol';
 import type { Kysely, Selectable } from 'kysely';
 import { type Database, isUniqueViolation } from '../db/index.ts';
 import { Conflict, InvalidRequest, NotFound } from '../http/errors.ts';
 import type { AttestationTables } from './tables.ts';
 
 type ReleaseRow = Selectable<AttestationTables['app_releases']>;
-
-export interface AppReleaseView {
-  id: string;
-  app_id: string;
-  version: string | null;
-  digest: string;
-  created_at: string;
-  revoked_at: string | null;
-}
 
 // An app id is a bundle id / package name (`com.example.app`) or TEAMID.bundle.id for Apple.
 const APP_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
