@@ -5,7 +5,7 @@ import { readCertificate, splitPemBundle } from './read-pem-certificates.ts';
 // Android "Verify hardware-backed key pairs with key attestation", "Root certificates": the set
 // Google publishes (also at https://android.googleapis.com/attestation/root). The file says where
 // each certificate comes from.
-const SHIPPED_ROOTS = new URL('../roots/google-hardware-attestation-roots.pem', import.meta.url);
+const SHIPPED_ROOTS = new URL('../roots/google-hardware-attestation-roots.crt', import.meta.url);
 
 let googleRoots: readonly X509Certificate[] | undefined;
 

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
-const SHIPPED_ROOT = new URL('../roots/apple-app-attestation-root-ca.pem', import.meta.url);
+const SHIPPED_ROOT = new URL('../roots/apple-app-attestation-root-ca.crt', import.meta.url);
 
 let appleRoot: X509Certificate | undefined;
 
