@@ -40,7 +40,7 @@ describe('portcullis devices', () => {
   it('lists the device with its last verdict, allows it for a while, denies and removes it', async () => {
     const listed = await cli(['devices', 'list']);
     assert.equal(listed.code, 0, listed.stderr);
-    assert.match(listed.stdout, /pixel-ci\s+com\.example\.dev\s+android\s+active\s+default/);
+    assert.match(listed.stdout, /pixel-ci\s+com\.example\.dev\s+android\s+active\s+default\s+[\w-]{43}/);
     assert.match(listed.stdout, /fail: app_unregistered emulator/);
     const allowed = await cli(['devices', 'allow', 'pixel-ci', '--policy', 'always-pass', '--expires', '2h', '--json']);
     assert.equal(allowed.code, 0, allowed.stderr);
@@ -79,7 +79,15 @@ describe('portcullis secrets', () => {
     );
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stdout, /stored stripe-key version 1 for com\.example\.catalog/);
-    assert.equal((await cli(['secrets', 'add', 'stripe-key', '--value', 'sk_live_secret_2'])).code, 0);
+    assert.equal(
+      (await cli(['secrets', 'add', 'stripe-key', '--value', 'sk_live_secret_2', '--app', 'com.example.catalog'])).code,
+      0,
+    );
+    assert.equal(
+      (await cli(['secrets', 'add', 'stripe-key', '--value', 'sk_live_secret_3'])).code,
+      1,
+      'a new version keeps the scope',
+    );
     const listed = await cli(['secrets', 'list']);
     assert.match(listed.stdout, /stripe-key\s+2/);
     assert.doesNotMatch(listed.stdout + (await cli(['secrets', 'list', '--json'])).stdout, /sk_live/);

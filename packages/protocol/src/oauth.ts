@@ -29,6 +29,7 @@ export interface ClientView {
   token_endpoint_auth_method: TokenAuthMethod;
   tls_client_auth_subject_dn: string | null;
   resources: string[];
+  attestation_app_ids: string[];
   require_pkce: boolean;
   require_dpop: boolean;
   require_attestation: boolean;

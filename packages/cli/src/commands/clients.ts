@@ -40,6 +40,7 @@ interface CreateOptions {
   tokenAuth?: TokenAuthMethod;
   jwksFile?: string;
   tlsSubjectDn?: string;
+  attestationApp?: string[];
 }
 
 const SECRET_WARNING = 'Store this secret now: it will not be shown again.';
@@ -66,6 +67,7 @@ export function addClientsCommands(program: Command, io: CliIo): void {
     .option('--require-attestation', 'require a valid app attestation on every token request')
     .option('--no-require-pkce', 'do not require PKCE on the authorization code grant')
     .option('--jwks-file <file>', "a JSON Web Key Set of the client's public keys (private_key_jwt, self_signed_tls_client_auth)")
+    .option('--attestation-app <app-id...>', 'an app whose attested instances may use this client (with --require-attestation)')
     .option('--tls-subject-dn <dn>', 'the subject DN of the client certificate, e.g. "CN=reports,O=Example" (tls_client_auth)')
     .addOption(
       new Option(
@@ -88,6 +90,7 @@ export function addClientsCommands(program: Command, io: CliIo): void {
         token_endpoint_auth_method: tokenAuthMethod(options.type, options.tokenAuth),
         jwks: options.jwksFile ? readJwks(options.jwksFile) : undefined,
         tls_client_auth_subject_dn: options.tlsSubjectDn,
+        attestation_app_ids: options.attestationApp,
       });
       // With an unsaved secret, --json is the one place the secret is in the output: keep it.
       if (ctx.json) return writeJson(io, created);

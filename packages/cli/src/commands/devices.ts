@@ -14,6 +14,7 @@ interface Device {
   platform: string;
   last_seen: string;
   last_verdict: string;
+  key_thumbprint: string;
 }
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
@@ -40,13 +41,14 @@ export function addDevicesCommands(program: Command, io: CliIo): void {
       if (body.devices.length === 0) return writeLine(io, 'no devices');
       io.stdout.write(
         formatTable(
-          ['DEVICE', 'APP', 'PLATFORM', 'STATUS', 'POLICY', 'LAST SEEN', 'LAST VERDICT'],
+          ['DEVICE', 'APP', 'PLATFORM', 'STATUS', 'POLICY', 'KEY', 'LAST SEEN', 'LAST VERDICT'],
           body.devices.map((d) => [
             d.device_id,
             d.app_id,
             d.platform,
             d.status,
             d.policy_expires_at ? `${d.policy} until ${d.policy_expires_at}` : d.policy,
+            d.key_thumbprint,
             d.last_seen,
             d.last_verdict,
           ]),
@@ -60,23 +62,28 @@ export function addDevicesCommands(program: Command, io: CliIo): void {
     .argument('<device-id>', 'as shown by devices list')
     .option('--policy <policy>', 'always-pass', 'always-pass')
     .option('--expires <duration>', 'how long: 30m, 12h, 7d (at most 90d)', '7d')
-    .action(async (deviceId: string, options: { policy: string; expires: string }, command: Command) => {
+    .option('--key <thumbprint>', 'the key to allow, as devices list shows it (default: the key seen last)')
+    .action(async (deviceId: string, options: { policy: string; expires: string; key?: string }, command: Command) => {
       if (options.policy !== 'always-pass') throw new UsageError('--policy takes always-pass');
       const ctx = verbContext(io, command);
       const device = await ctx.client().post<Device>(`/devices/${pathSegment(deviceId)}/allow`, {
         policy: 'always-pass',
         expires_in: parseDuration(options.expires),
+        ...(options.key ? { key_thumbprint: options.key } : {}),
       });
       writeResult(io, ctx.json, device, `device ${toOneLine(deviceId)} passes until ${device.policy_expires_at ?? '?'}`);
     });
 
   devices
     .command('deny')
-    .description('block a device whatever it reports')
+    .description('block a device id and one key whatever they report')
     .argument('<device-id>', 'as shown by devices list')
-    .action(async (deviceId: string, _options: object, command: Command) => {
+    .option('--key <thumbprint>', 'the key to deny, as devices list shows it (default: the key seen last)')
+    .action(async (deviceId: string, options: { key?: string }, command: Command) => {
       const ctx = verbContext(io, command);
-      const device = await ctx.client().post<Device>(`/devices/${pathSegment(deviceId)}/deny`, {});
+      const device = await ctx
+        .client()
+        .post<Device>(`/devices/${pathSegment(deviceId)}/deny`, options.key ? { key_thumbprint: options.key } : {});
       writeResult(io, ctx.json, device, `device ${toOneLine(deviceId)} is denied`);
     });
 

@@ -22,7 +22,8 @@ const SIGNAL_REASONS: Record<string, AttestationReason> = {
  */
 export async function attest(services: Services, format: string, evidence: string): Promise<AttestOutcome> {
   const { attestation } = services;
-  if (format !== 'software') return { verdict: 'fail', reasons: ['malformed'] };
+  // The hardware formats verify offline today (portcullis attest verify); /attest takes them next.
+  if (format !== 'software') return { verdict: 'fail', reasons: ['format_disabled'] };
   if (attestation.policy.get('software-evidence') !== 'on') return { verdict: 'fail', reasons: ['format_disabled'] };
   const verified = await verifySoftwareEvidence(evidence);
   if (!verified.ok) return { verdict: 'fail', reasons: verified.reasons };
@@ -32,13 +33,14 @@ export async function attest(services: Services, format: string, evidence: strin
   const reasons: AttestationReason[] = [];
   const standing = await attestation.devices.standing(claims.device_id, verified.jkt);
   if (standing === 'denied') reasons.push('device_denied');
+  // The release is always checked: an always-pass device still proves a registered, live build.
+  const digest = /^sha256:([0-9a-fA-F]{64})$/.exec(claims.release)?.[1];
+  const release = digest ? await attestation.releases.findLive(claims.app_id, digest) : null;
+  if (!release)
+    reasons.push((await attestation.releases.isKnown(claims.app_id, digest ?? '')) ? 'release_revoked' : 'app_unregistered');
   // An admin's time-limited always-pass (a developer's or CI device, with the key it was allowed
-  // with) passes whatever its signals and build; a denied device fails whatever they say.
+  // with) waives only the integrity signals; a denied device fails whatever it says.
   if (standing === 'default') {
-    const digest = /^sha256:([0-9a-fA-F]{64})$/.exec(claims.release)?.[1];
-    const release = digest ? await attestation.releases.findLive(claims.app_id, digest) : null;
-    if (!release)
-      reasons.push((await attestation.releases.isKnown(claims.app_id, digest ?? '')) ? 'release_revoked' : 'app_unregistered');
     for (const [signal, reason] of Object.entries(SIGNAL_REASONS)) {
       if (claims.signals[signal as keyof typeof claims.signals] === true) reasons.push(reason);
     }

@@ -35,6 +35,7 @@ export async function checkClientAttestation(
   services: Services,
   header: string | string[] | undefined,
   dpopJkt: string | undefined,
+  acceptedApps: readonly string[],
 ): Promise<AttestedApp> {
   const refuse = (why: string) => new OAuthError('invalid_client', `this client requires app attestation: ${why}`, 401);
   if (typeof header !== 'string' || header === '') throw refuse(`send a ${ATTESTATION_HEADER} header with an attestation token`);
@@ -42,5 +43,7 @@ export async function checkClientAttestation(
   if (!attested) throw refuse('the attestation token is invalid or expired; attest again');
   if (dpopJkt === undefined) throw refuse('send a DPoP proof made with the attested app-instance key');
   if (attested.cnf.jkt !== dpopJkt) throw refuse('the DPoP proof is not made with the attested app-instance key');
+  if (!acceptedApps.includes(attested.app.id))
+    throw refuse(`the attestation is for ${attested.app.id}, which this client does not accept`);
   return attested;
 }

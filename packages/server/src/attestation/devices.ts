@@ -53,6 +53,15 @@ export class Devices {
   }
 
   async standing(deviceId: string, jkt: string): Promise<DeviceStanding> {
+    // A denial covers the device id and the key it had when denied: a new id with the same key
+    // is still denied. (With software evidence both are the client's own; see ATTESTATION.md.)
+    const deniedKey = await this.#db
+      .selectFrom('devices')
+      .select('device_id')
+      .where('status', '=', 'denied')
+      .where('denied_jkt', '=', jkt)
+      .executeTakeFirst();
+    if (deniedKey) return 'denied';
     const row = await this.#db.selectFrom('devices').selectAll().where('device_id', '=', deviceId).executeTakeFirst();
     if (!row) return 'default';
     if (row.status === 'denied') return 'denied';
@@ -71,6 +80,7 @@ export class Devices {
         policy_expires_at: null,
         jkt: d.jkt,
         allowed_jkt: null,
+        denied_jkt: null,
         app_id: d.appId,
         platform: d.platform,
         first_seen: now,
@@ -95,25 +105,40 @@ export class Devices {
     return row;
   }
 
-  /** Always-pass for `expiresIn` seconds (at most 90 days), for the key the device attested with last. */
-  async allow(deviceId: string, expiresIn: number): Promise<DeviceView> {
+  /**
+   * Always-pass for `expiresIn` seconds (at most 90 days), for one key: the thumbprint the admin
+   * names (as `devices list` shows it), or else the key the device attested with last.
+   */
+  async allow(deviceId: string, expiresIn: number, keyThumbprint?: string): Promise<DeviceView> {
     if (!Number.isInteger(expiresIn) || expiresIn < 60 || expiresIn > MAX_ALWAYS_PASS_S) {
       throw new InvalidRequest(`expires_in must be from 60 seconds to ${MAX_ALWAYS_PASS_S / 86_400} days`);
     }
     const row = await this.#find(deviceId);
+    if (keyThumbprint !== undefined && !/^[A-Za-z0-9_-]{43}$/.test(keyThumbprint))
+      throw new InvalidRequest('key_thumbprint is a base64url SHA-256 JWK thumbprint');
     const changes = {
       status: 'active',
       policy: 'always-pass',
       policy_expires_at: Date.now() + expiresIn * 1000,
-      allowed_jkt: row.jkt,
+      allowed_jkt: keyThumbprint ?? row.jkt,
+      denied_jkt: null,
     };
     await this.#db.updateTable('devices').set(changes).where('device_id', '=', deviceId).execute();
     return view({ ...row, ...changes });
   }
 
-  async deny(deviceId: string): Promise<DeviceView> {
+  /** Denies the device id and one key: the thumbprint the admin names, or else the key it attested with last. */
+  async deny(deviceId: string, keyThumbprint?: string): Promise<DeviceView> {
+    if (keyThumbprint !== undefined && !/^[A-Za-z0-9_-]{43}$/.test(keyThumbprint))
+      throw new InvalidRequest('key_thumbprint is a base64url SHA-256 JWK thumbprint');
     const row = await this.#find(deviceId);
-    const changes = { status: 'denied', policy: 'default', policy_expires_at: null, allowed_jkt: null };
+    const changes = {
+      status: 'denied',
+      policy: 'default',
+      policy_expires_at: null,
+      allowed_jkt: null,
+      denied_jkt: keyThumbprint ?? row.jkt,
+    };
     await this.#db.updateTable('devices').set(changes).where('device_id', '=', deviceId).execute();
     return view({ ...row, ...changes });
   }

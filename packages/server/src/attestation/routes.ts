@@ -194,6 +194,9 @@ export function registerDevicesAdminRoutes(fastify: FastifyInstance, services: S
             {
               policy: Type.Optional(literals(['always-pass'])),
               expires_in: Type.Optional(Type.Integer({ minimum: 60, maximum: 7_776_000 })),
+              key_thumbprint: Type.Optional(
+                Type.String({ maxLength: 64, description: 'the key to allow, as devices list shows it' }),
+              ),
             },
             { additionalProperties: false },
           ),
@@ -202,15 +205,23 @@ export function registerDevicesAdminRoutes(fastify: FastifyInstance, services: S
         response: { 200: Device },
       },
     },
-    async (request) => devices().allow(request.params.id, request.body?.expires_in ?? 604_800),
+    async (request) => devices().allow(request.params.id, request.body?.expires_in ?? 604_800, request.body?.key_thumbprint),
   );
   app.post(
     '/devices/:id/deny',
     {
       config: { access: 'sensitive', action: 'devices.deny' },
-      schema: { summary: 'Block a device whatever it reports', params: DeviceId, response: { 200: Device } },
+      schema: {
+        summary: 'Block a device id and one key (named, or else the last one seen) whatever they report',
+        params: DeviceId,
+        body: Type.Union([
+          Type.Object({ key_thumbprint: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false }),
+          Type.Null(),
+        ]),
+        response: { 200: Device },
+      },
     },
-    async (request) => devices().deny(request.params.id),
+    async (request) => devices().deny(request.params.id, request.body?.key_thumbprint),
   );
   app.delete(
     '/devices/:id',

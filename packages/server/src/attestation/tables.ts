@@ -21,6 +21,7 @@ export interface AttestationTables {
     /** Thumbprint of the app-instance key seen last; always-pass holds only for the key allowed. */
     jkt: string;
     allowed_jkt: string | null;
+    denied_jkt: string | null;
     app_id: string;
     platform: string;
     first_seen: number;

@@ -109,7 +109,8 @@ export async function oauthRoutes(app: FastifyInstance, services: Services): Pro
       db: services.database.db,
       digests: services.digests,
     });
-    if (client.requireAttestation) await checkClientAttestation(services, request.headers['portcullis-attestation'], dpop?.jkt);
+    if (client.requireAttestation)
+      await checkClientAttestation(services, request.headers['portcullis-attestation'], dpop?.jkt, client.attestationAppIds);
     return dispatchGrant(requiredParam(body, 'grant_type'), {
       client,
       form: body,

@@ -18,6 +18,8 @@ export interface OAuthTables {
     tls_client_auth_subject_dn: string | null;
     /** JSON list of allowed RFC 8707 resources. */
     resources: string;
+    /** JSON list of app ids whose attested instances may use the client. */
+    attestation_app_ids: string;
     require_pkce: number;
     require_dpop: number;
     require_attestation: number;

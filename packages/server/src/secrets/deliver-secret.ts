@@ -15,12 +15,12 @@ function unauthorized(description: string): HttpError {
 }
 
 /** At most 30 deliveries per device per minute: enough for an app starting up, too few to farm. */
-function checkRate(deviceId: string): void {
+function checkRate(deviceKey: string): void {
   const minute = Math.floor(Date.now() / 60_000);
-  const slot = windows.get(deviceId);
+  const slot = windows.get(deviceKey);
   if (!slot || slot.minute !== minute) {
     if (windows.size > 100_000) windows.clear();
-    windows.set(deviceId, { minute, count: 1 });
+    windows.set(deviceKey, { minute, count: 1 });
     return;
   }
   if (++slot.count > PER_DEVICE_PER_MINUTE) {
@@ -56,7 +56,8 @@ export async function deliverSecret(
     digests: services.digests,
   });
   if (proof.jkt !== attested.cnf.jkt) throw unauthorized('the DPoP proof is not made with the attested app-instance key');
-  checkRate(attested.sub);
+  // Keyed on the proven key, not the self-reported device id, which anyone can claim.
+  checkRate(attested.cnf.jkt);
   const secret = await services.secrets.valueFor(request.params.name, attested.app.id);
   if (!secret) throw new NotFound(`no secret named ${request.params.name} for this app`);
   if (proof.jwk.kty !== 'EC' || proof.jwk.crv !== 'P-256')

@@ -34,11 +34,15 @@ export class RuntimeSecrets {
       throw new InvalidRequest(`a secret value is 1 to ${MAX_VALUE_BYTES} bytes`);
     const latest = await this.#db
       .selectFrom('runtime_secrets')
-      .select('version')
+      .select(['version', 'app_id'])
       .where('name', '=', name)
       .orderBy('version', 'desc')
       .limit(1)
       .executeTakeFirst();
+    // A new version keeps the secret's scope; moving it to another app is a remove and an add.
+    if (latest && latest.app_id !== appId) {
+      throw new Conflict(`secret ${name} is scoped to ${latest.app_id ?? 'every attested app'}; remove it first to change that`);
+    }
     const version = (latest?.version ?? 0) + 1;
     const row = {
       name,

@@ -27,6 +27,7 @@ describe('require_attestation at the token endpoint', () => {
       first_party: true,
       grant_types: ['password'],
       require_attestation: true,
+      attestation_app_ids: [APP],
     });
     clientId = app.client_id;
   });
@@ -92,5 +93,55 @@ describe('require_attestation at the token endpoint', () => {
       assert.match(String(res.json?.error_description), /requires app attestation/, why);
       assert.equal(res.json?.access_token, undefined, why);
     }
+  });
+
+  it('the attestation must be for an app the client accepts; and such a client must name its apps', async () => {
+    await fetch(`${server.issuer}/admin/v1/apps`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ app_id: 'com.example.other', digest: RELEASE }),
+    });
+    const key = await proofKey();
+    const { challenge } = (await (await fetch(`${server.issuer}/attest/challenge`, { method: 'POST' })).json()) as {
+      challenge: string;
+    };
+    const claims = {
+      nonce: challenge,
+      app_id: 'com.example.other',
+      release: RELEASE,
+      device_id: 'd2',
+      platform: 'ios',
+      iat: Math.floor(Date.now() / 1000),
+      signals: {},
+    };
+    const evidence = await new CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
+      .setProtectedHeader({ alg: 'ES256', typ: 'portcullis-evidence+jwt', jwk: key.jwk })
+      .sign(key.privateKey);
+    const attested = (await (
+      await fetch(`${server.issuer}/attest`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ format: 'software', evidence }),
+      })
+    ).json()) as { attestation_token: string };
+    const res = await postForm(
+      token(),
+      { ...passwordGrant, client_id: clientId },
+      { 'portcullis-attestation': attested.attestation_token, dpop: await makeProof(server, key, { htu: token() }) },
+    );
+    assert.equal(res.json?.error, 'invalid_client');
+    assert.match(String(res.json?.error_description), /com\.example\.other, which this client does not accept/);
+    const created = await fetch(`${server.issuer}/admin/v1/clients`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'x',
+        type: 'public',
+        first_party: true,
+        grant_types: ['password'],
+        require_attestation: true,
+      }),
+    });
+    assert.equal(created.status, 400, 'require_attestation without attestation_app_ids is refused');
   });
 });

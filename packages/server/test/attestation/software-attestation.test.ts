@@ -145,11 +145,17 @@ describe('software attestation over HTTP', () => {
     assert.deepEqual((await attest(await evidence(rooted))).body.reasons, ['rooted', 'debugger']);
     const listed = (await (await admin('GET', '/devices')).json()) as { devices: { device_id: string; last_verdict: string }[] };
     assert.match(listed.devices.find((d) => d.device_id === 'dev-phone')?.last_verdict ?? '', /^fail: rooted debugger/);
-    assert.equal((await admin('POST', '/devices/dev-phone/allow', { policy: 'always-pass', expires_in: 3600 })).status, 200);
-    assert.equal(
-      (await attest(await evidence({ ...rooted, release: `sha256:${'99'.repeat(32)}` }))).status,
-      200,
-      'passes whatever its signals and build',
+    const allowed = await admin('POST', '/devices/dev-phone/allow', {
+      policy: 'always-pass',
+      expires_in: 3600,
+      key_thumbprint: await calculateJwkThumbprint(key.jwk),
+    });
+    assert.equal(allowed.status, 200);
+    assert.equal((await attest(await evidence(rooted))).status, 200, 'passes whatever its signals');
+    assert.deepEqual(
+      (await attest(await evidence({ ...rooted, release: `sha256:${'99'.repeat(32)}` }))).body.reasons,
+      ['app_unregistered'],
+      'but only as a registered, live release',
     );
     const other = await generateKeyPair('ES256', { extractable: true });
     const otherKey = { privateKey: other.privateKey, jwk: await exportJWK(other.publicKey) };
@@ -164,8 +170,17 @@ describe('software attestation over HTTP', () => {
     } finally {
       key = saved;
     }
-    assert.equal((await admin('POST', '/devices/dev-phone/deny')).status, 200);
+    // The last key seen for dev-phone is the impostor's: the admin names the key to deny.
+    assert.equal(
+      (await admin('POST', '/devices/dev-phone/deny', { key_thumbprint: await calculateJwkThumbprint(key.jwk) })).status,
+      200,
+    );
     assert.deepEqual((await attest(await evidence({ device_id: 'dev-phone' }))).body.reasons, ['device_denied']);
+    assert.deepEqual(
+      (await attest(await evidence({ device_id: 'dev-phone-renamed' }))).body.reasons,
+      ['device_denied'],
+      'the denied key under a new device id',
+    );
     assert.equal((await admin('DELETE', '/devices/dev-phone')).status, 204);
     assert.equal((await attest(await evidence({ device_id: 'dev-phone' }))).status, 200, 'forgotten: judged afresh');
     assert.equal((await admin('POST', '/devices/never-seen/deny')).status, 404);

@@ -6,4 +6,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .alterTable('oauth_clients')
     .addColumn('resources', 'text', (c) => c.notNull().defaultTo('[]'))
     .execute();
+  await db.schema
+    .alterTable('oauth_clients')
+    .addColumn('attestation_app_ids', 'text', (c) => c.notNull().defaultTo('[]'))
+    .execute();
 }

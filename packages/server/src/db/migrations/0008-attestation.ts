@@ -19,6 +19,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('policy_expires_at', 'bigint')
     .addColumn('jkt', 'text', (c) => c.notNull())
     .addColumn('allowed_jkt', 'text')
+    .addColumn('denied_jkt', 'text')
     .addColumn('app_id', 'text', (c) => c.notNull())
     .addColumn('platform', 'text', (c) => c.notNull())
     .addColumn('first_seen', 'bigint', (c) => c.notNull())

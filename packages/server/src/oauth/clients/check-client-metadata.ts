@@ -20,6 +20,8 @@ export interface ClientMetadataInput {
   tls_client_auth_subject_dn?: string | undefined;
   /** RFC 8707: the resources (token audiences) the client may ask for; none means only this server. */
   resources?: string[] | undefined;
+  /** The apps whose attested instances may use a require_attestation client. */
+  attestation_app_ids?: string[] | undefined;
   access_token_lifetime?: number | undefined;
   refresh_token_lifetime?: number | undefined;
   refresh_token_idle_lifetime?: number | undefined;
@@ -41,6 +43,7 @@ export interface ClientMetadata {
   jwks: JSONWebKeySet | null;
   tlsClientAuthSubjectDn: string | null;
   resources: string[];
+  attestationAppIds: string[];
   accessTokenLifetime: number;
   refreshTokenLifetime: number;
   refreshTokenIdleLifetime: number;
@@ -125,6 +128,11 @@ export function checkClientMetadata(input: ClientMetadataInput, maxTokenLifetime
     if (!URL.canParse(resource) || resource.includes('#'))
       throw invalid(`resource ${JSON.stringify(resource)} must be an absolute URI without a fragment`);
   }
+  const attestationAppIds = [...new Set(input.attestation_app_ids ?? [])];
+  // Deny by default: an attestation proves which app is calling, so the client names the apps it accepts.
+  if (input.require_attestation === true && attestationAppIds.length === 0) {
+    throw invalid('require_attestation needs attestation_app_ids: the apps whose attested instances may use this client');
+  }
   const access = input.access_token_lifetime ?? Math.min(DEFAULT_LIFETIMES.access, maxTokenLifetime);
   if (access < 30 || access > maxTokenLifetime)
     throw invalid(`access_token_lifetime must be from 30 to ${maxTokenLifetime} seconds`);
@@ -148,6 +156,7 @@ export function checkClientMetadata(input: ClientMetadataInput, maxTokenLifetime
     jwks: authMethod === 'private_key_jwt' || authMethod === 'self_signed_tls_client_auth' ? (input.jwks ?? null) : null,
     tlsClientAuthSubjectDn: authMethod === 'tls_client_auth' ? (input.tls_client_auth_subject_dn ?? null) : null,
     resources,
+    attestationAppIds,
     accessTokenLifetime: access,
     refreshTokenLifetime: refresh,
     refreshTokenIdleLifetime: refreshIdle,

@@ -18,6 +18,7 @@ export interface Client {
   jwks: JSONWebKeySet | null;
   tlsClientAuthSubjectDn: string | null;
   resources: readonly string[];
+  attestationAppIds: readonly string[];
   requirePkce: boolean;
   requireDpop: boolean;
   requireAttestation: boolean;
@@ -47,6 +48,7 @@ export function clientFromRow(row: ClientRow): Client {
     jwks: row.jwks ? (JSON.parse(row.jwks) as JSONWebKeySet) : null,
     tlsClientAuthSubjectDn: row.tls_client_auth_subject_dn,
     resources: list(row.resources),
+    attestationAppIds: list(row.attestation_app_ids),
     requirePkce: row.require_pkce === 1,
     requireDpop: row.require_dpop === 1,
     requireAttestation: row.require_attestation === 1,
@@ -72,6 +74,7 @@ export function toClientView(c: Client): ClientView {
     token_endpoint_auth_method: c.authMethod,
     tls_client_auth_subject_dn: c.tlsClientAuthSubjectDn,
     resources: [...c.resources],
+    attestation_app_ids: [...c.attestationAppIds],
     require_pkce: c.requirePkce,
     require_dpop: c.requireDpop,
     require_attestation: c.requireAttestation,

@@ -151,6 +151,7 @@ function metadataColumns(meta: ClientMetadata): Omit<store.ClientRow, 'client_id
     jwks: meta.jwks ? JSON.stringify(meta.jwks) : null,
     tls_client_auth_subject_dn: meta.tlsClientAuthSubjectDn,
     resources: JSON.stringify(meta.resources),
+    attestation_app_ids: JSON.stringify(meta.attestationAppIds),
     require_pkce: meta.requirePkce ? 1 : 0,
     require_dpop: meta.requireDpop ? 1 : 0,
     require_attestation: meta.requireAttestation ? 1 : 0,
