@@ -1,5 +1,5 @@
 import { ATTESTATION_HEADER, ATTESTATION_TOKEN_TYP } from '@portcullis/protocol';
-import { createLocalJWKSet, type JWTPayload, jwtVerify } from 'jose';
+import { type JWTPayload, jwtVerify } from 'jose';
 import { OAuthError } from '../http/errors.ts';
 import type { Services } from '../services.ts';
 
@@ -13,7 +13,7 @@ export interface AttestedApp extends JWTPayload {
 /** An attestation token of ours: signature by a published attestation key, typ, issuer, not expired. */
 export async function verifyAttestationToken(services: Services, token: string): Promise<AttestedApp | null> {
   try {
-    const { payload } = await jwtVerify(token, createLocalJWKSet(services.signingKeys.jwks('attestation')), {
+    const { payload } = await jwtVerify(token, services.signingKeys.verifier('attestation'), {
       issuer: services.publicUrl(),
       typ: ATTESTATION_TOKEN_TYP,
       algorithms: ['ES256', 'EdDSA', 'RS256'],

@@ -1,6 +1,6 @@
 import { createPrivateKey, type KeyObject, type webcrypto } from 'node:crypto';
 import { KEY_USES, type KeyUse, type SigningAlgorithm, type SigningKeyView } from '@portcullis/protocol';
-import type { JWK } from 'jose';
+import { createLocalJWKSet, type JWK } from 'jose';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/index.ts';
 import type { EventBus } from '../events/index.ts';
@@ -82,6 +82,7 @@ export class SigningKeys {
   readonly #options: SigningKeysOptions;
   #current = new Map<KeyUse, ActiveSigningKey>();
   #published = new Map<KeyUse, { jwk: JWK; until: number | null }[]>();
+  #verifiers = new Map<KeyUse, { kids: string; resolve: ReturnType<typeof createLocalJWKSet> }>();
   #unsubscribe: () => void = () => {};
 
   private constructor(options: SigningKeysOptions) {
@@ -167,6 +168,20 @@ export class SigningKeys {
     const now = Date.now();
     const entries = this.#published.get(use) ?? [];
     return { keys: entries.filter((e) => e.until === null || e.until > now).map((e) => e.jwk) };
+  }
+
+  /**
+   * A `jose` key resolver over the published keys of `use`, for verifying our own JWTs. Built once
+   * per key set (not per request) and rebuilt when a key is added or its publication ends.
+   */
+  verifier(use: KeyUse): ReturnType<typeof createLocalJWKSet> {
+    const jwks = this.jwks(use);
+    const kids = jwks.keys.map((k) => k.kid).join(' ');
+    const cached = this.#verifiers.get(use);
+    if (cached?.kids === kids) return cached.resolve;
+    const resolve = createLocalJWKSet(jwks);
+    this.#verifiers.set(use, { kids, resolve });
+    return resolve;
   }
 
   async list(): Promise<SigningKeyView[]> {

@@ -1,4 +1,4 @@
-import { createLocalJWKSet, type JWTPayload, jwtVerify } from 'jose';
+import { type JWTPayload, jwtVerify } from 'jose';
 import type { SigningKeys } from '../keys/index.ts';
 import type { Client } from './clients/client.ts';
 import { boundJkt } from './dpop/check-resource-proof.ts';
@@ -22,7 +22,7 @@ export async function verifyAccessToken(
   oauth: OAuth,
 ): Promise<JWTPayload | null> {
   try {
-    const { payload } = await jwtVerify(token, createLocalJWKSet(keys.jwks('token')), {
+    const { payload } = await jwtVerify(token, keys.verifier('token'), {
       issuer,
       typ: 'at+jwt',
       algorithms: ['ES256', 'EdDSA', 'RS256'],

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { createLocalJWKSet, jwtVerify } from 'jose';
+import { jwtVerify } from 'jose';
 import type { Services } from '../services.ts';
 import { cookieOptions, sendErrorPage } from './authorize/authorize-endpoint.ts';
 import { SESSION_COOKIE } from './authorize/sessions.ts';
@@ -30,7 +30,7 @@ export async function handleLogout(request: FastifyRequest, reply: FastifyReply,
     try {
       // An expired ID token still identifies the client and user (§2); the signature must be ours,
       // and it must be an ID token (typ JWT), not one of our access tokens (typ at+jwt).
-      const { payload } = await jwtVerify(hint, createLocalJWKSet(services.signingKeys.jwks('token')), {
+      const { payload } = await jwtVerify(hint, services.signingKeys.verifier('token'), {
         issuer,
         typ: 'JWT',
         currentDate: new Date(0),

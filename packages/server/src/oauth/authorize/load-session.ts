@@ -1,4 +1,4 @@
-import { createLocalJWKSet, jwtVerify } from 'jose';
+import { jwtVerify } from 'jose';
 import { OAuthError } from '../../http/errors.ts';
 import { param } from '../token/form.ts';
 import type { AuthorizationContext } from './authorization-context.ts';
@@ -11,7 +11,7 @@ export async function loadSession(ctx: AuthorizationContext, cookie: string | un
   if (hint !== undefined) {
     try {
       // Our own ID token, even an expired one, names who the client believes is logged in.
-      const { payload } = await jwtVerify(hint, createLocalJWKSet(ctx.services.signingKeys.jwks('token')), {
+      const { payload } = await jwtVerify(hint, ctx.services.signingKeys.verifier('token'), {
         issuer: ctx.issuer,
         audience: request.clientId,
         currentDate: new Date(0),
