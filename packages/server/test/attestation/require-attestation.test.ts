@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CompactSign, decodeJwt } from 'jose';
+import { decodeJwt } from 'jose';
 import { makeProof, type ProofKey, proofKey } from '../oauth/dpop/dpop-fixtures.ts';
 import { type OAuthServer, postForm, startOAuthServer } from '../oauth/start-oauth-server.ts';
+import { attestationToken as attest } from './attest-fixtures.ts';
 
 const APP = 'com.example.catalog';
 const RELEASE = `sha256:${'ab'.repeat(32)}`;
@@ -33,30 +34,7 @@ describe('require_attestation at the token endpoint', () => {
   });
   after(() => server.close());
 
-  async function attestationToken(key: ProofKey): Promise<string> {
-    const { challenge } = (await (await fetch(`${server.issuer}/attest/challenge`, { method: 'POST' })).json()) as {
-      challenge: string;
-    };
-    const claims = {
-      nonce: challenge,
-      app_id: APP,
-      release: RELEASE,
-      device_id: 'd1',
-      platform: 'ios',
-      iat: Math.floor(Date.now() / 1000),
-      signals: {},
-    };
-    const evidence = await new CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
-      .setProtectedHeader({ alg: 'ES256', typ: 'portcullis-evidence+jwt', jwk: key.jwk })
-      .sign(key.privateKey);
-    const res = await fetch(`${server.issuer}/attest`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ format: 'software', evidence }),
-    });
-    assert.equal(res.status, 200);
-    return ((await res.json()) as { attestation_token: string }).attestation_token;
-  }
+  const attestationToken = (key: ProofKey) => attest(server, key, { app_id: APP, device_id: 'd1', platform: 'ios' });
 
   const token = () => `${server.issuer}/oauth/token`;
   const passwordGrant = { grant_type: 'password', username: 'alice', password: 'correct horse battery' };
@@ -102,32 +80,11 @@ describe('require_attestation at the token endpoint', () => {
       body: JSON.stringify({ app_id: 'com.example.other', digest: RELEASE }),
     });
     const key = await proofKey();
-    const { challenge } = (await (await fetch(`${server.issuer}/attest/challenge`, { method: 'POST' })).json()) as {
-      challenge: string;
-    };
-    const claims = {
-      nonce: challenge,
-      app_id: 'com.example.other',
-      release: RELEASE,
-      device_id: 'd2',
-      platform: 'ios',
-      iat: Math.floor(Date.now() / 1000),
-      signals: {},
-    };
-    const evidence = await new CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
-      .setProtectedHeader({ alg: 'ES256', typ: 'portcullis-evidence+jwt', jwk: key.jwk })
-      .sign(key.privateKey);
-    const attested = (await (
-      await fetch(`${server.issuer}/attest`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ format: 'software', evidence }),
-      })
-    ).json()) as { attestation_token: string };
+    const otherApp = await attest(server, key, { app_id: 'com.example.other', device_id: 'd2', platform: 'ios' });
     const res = await postForm(
       token(),
       { ...passwordGrant, client_id: clientId },
-      { 'portcullis-attestation': attested.attestation_token, dpop: await makeProof(server, key, { htu: token() }) },
+      { 'portcullis-attestation': otherApp, dpop: await makeProof(server, key, { htu: token() }) },
     );
     assert.equal(res.json?.error, 'invalid_client');
     assert.match(String(res.json?.error_description), /com\.example\.other, which this client does not accept/);

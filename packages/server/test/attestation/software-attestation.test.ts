@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CompactSign, calculateJwkThumbprint, createRemoteJWKSet, exportJWK, generateKeyPair, type JWK, jwtVerify } from 'jose';
+import { calculateJwkThumbprint, createRemoteJWKSet, exportJWK, generateKeyPair, type JWK, jwtVerify } from 'jose';
 import { type OAuthServer, startOAuthServer } from '../oauth/start-oauth-server.ts';
+import { postAttest, signEvidence } from './attest-fixtures.ts';
 
 const APP = 'com.example.catalog';
 const RELEASE = `sha256:${'ab'.repeat(32)}`;
@@ -27,34 +28,18 @@ describe('software attestation over HTTP', () => {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
   }
-  async function challenge(): Promise<string> {
-    return ((await (await fetch(`${server.issuer}/attest/challenge`, { method: 'POST' })).json()) as { challenge: string })
-      .challenge;
-  }
-  async function evidence(overrides: Record<string, unknown> = {}, header: Record<string, unknown> = {}): Promise<string> {
-    const payload = {
-      nonce: await challenge(),
-      app_id: APP,
-      release: RELEASE,
-      device_id: 'device-1',
-      platform: 'android',
-      os_version: '15',
-      iat: Math.floor(Date.now() / 1000),
-      signals: { rooted: false, emulator: false, debugger: false, hooking: false, signature_mismatch: false },
-      ...overrides,
-    };
-    return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
-      .setProtectedHeader({ alg: 'ES256', typ: 'portcullis-evidence+jwt', jwk: key.jwk, ...header })
-      .sign(key.privateKey);
-  }
-  async function attest(jws: string, format = 'software') {
-    const res = await fetch(`${server.issuer}/attest`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ format, evidence: jws }),
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  }
+  const evidence = (overrides: Record<string, unknown> = {}, header: Record<string, unknown> = {}) =>
+    signEvidence(
+      server,
+      key,
+      {
+        os_version: '15',
+        signals: { rooted: false, emulator: false, debugger: false, hooking: false, signature_mismatch: false },
+        ...overrides,
+      },
+      header,
+    );
+  const attest = (jws: string, format = 'software') => postAttest(server, jws, format);
 
   it('a genuine release passes and gets a short-lived token bound to its key, signed by the attestation key', async () => {
     const { status, body } = await attest(await evidence());

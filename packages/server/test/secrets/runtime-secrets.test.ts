@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CompactSign, compactDecrypt, decodeProtectedHeader, exportJWK, importJWK } from 'jose';
+import { compactDecrypt, decodeProtectedHeader, exportJWK, importJWK } from 'jose';
+import { attestationToken } from '../attestation/attest-fixtures.ts';
 import { makeProof, type ProofKey, proofKey } from '../oauth/dpop/dpop-fixtures.ts';
 import { type OAuthServer, startOAuthServer } from '../oauth/start-oauth-server.ts';
 
@@ -23,29 +24,9 @@ describe('runtime secrets', () => {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
   }
-  async function attestAs(key: ProofKey, appId = APP): Promise<string> {
-    const { challenge } = (await (await fetch(`${server.issuer}/attest/challenge`, { method: 'POST' })).json()) as {
-      challenge: string;
-    };
-    const claims = {
-      nonce: challenge,
-      app_id: appId,
-      release: RELEASE,
-      device_id: `d-${key.jkt.slice(0, 8)}`,
-      platform: 'android',
-      iat: Math.floor(Date.now() / 1000),
-      signals: {},
-    };
-    const evidence = await new CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
-      .setProtectedHeader({ alg: 'ES256', typ: 'portcullis-evidence+jwt', jwk: key.jwk })
-      .sign(key.privateKey);
-    const res = await fetch(`${server.issuer}/attest`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ format: 'software', evidence }),
-    });
-    return ((await res.json()) as { attestation_token: string }).attestation_token;
-  }
+  const attestAs = (key: ProofKey, appId = APP) =>
+    attestationToken(server, key, { app_id: appId, device_id: `d-${key.jkt.slice(0, 8)}` });
+
   async function fetchSecret(name: string, attestation: string | null, prover: ProofKey | null) {
     const url = `${server.issuer}/secrets/${name}`;
     const headers: Record<string, string> = {};
