@@ -49,6 +49,15 @@ describe('mutual TLS client authentication and certificate-bound tokens (RFC 870
     return config;
   }
 
+  test('HSTS is sent over HTTPS only (RFC 6797 §7.2)', async () => {
+    const agent = new Agent({ connect: { ca: serverCa } });
+    const secure = await undiciFetch(`${mtlsUrl}/healthz`, { dispatcher: agent });
+    assert.equal(secure.headers.get('strict-transport-security'), 'max-age=31536000');
+    const plain = await fetch(`${server.issuer}/healthz`);
+    assert.equal(plain.headers.get('strict-transport-security'), null);
+    await agent.close();
+  });
+
   test('discovery advertises the methods and the mTLS endpoint aliases', async () => {
     const meta = (await (await fetch(`${server.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
     assert.equal(meta.tls_client_certificate_bound_access_tokens, true);

@@ -90,6 +90,28 @@ describe('authorization code attacks', () => {
     assertOAuthError(await exchangeCode(server, app, { code, code_verifier: verifier }), 400, 'invalid_grant');
   });
 
+  it('a code whose request omitted redirect_uri (one registered, no openid) is exchanged without it', async () => {
+    // RFC 6749 §4.1.3: redirect_uri is required at the token endpoint only "if the redirect_uri
+    // parameter was included in the authorization request"; sent anyway, it must still match.
+    const single = await server.createClient(
+      clientBody({
+        type: 'public',
+        first_party: true,
+        redirect_uris: [CB],
+        scopes: ['read'],
+        grant_types: ['authorization_code'],
+      }),
+    );
+    const first = await obtainCode(browser, single, CB, { redirect_uri: null, scope: 'read' });
+    assertIssued(await exchangeCode(server, single, { code: first.code, code_verifier: first.verifier }));
+    const second = await obtainCode(browser, single, CB, { redirect_uri: null, scope: 'read' });
+    assertOAuthError(
+      await exchangeCode(server, single, { code: second.code, redirect_uri: OTHER_CB, code_verifier: second.verifier }),
+      400,
+      'invalid_grant',
+    );
+  });
+
   // The clock is mocked: the code lives 60 s (codes.ts), and a test must not wait for it.
   it('a code exchanged after its lifetime is invalid_grant; just before, it works', async (t) => {
     t.mock.timers.enable({ apis: ['Date'], now: Date.now() });
