@@ -1,45 +1,12 @@
 // The admin verbs against a real `portcullis serve` in a child process: no fake admin API.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { type AdminKeyView, KEY_USES, type SigningKeyView, type UserView } from '@portcullis/protocol';
-import { type CliResult, closedPort, type RunningServer, runCli, startServer } from './cli-process.ts';
-
-let server: RunningServer;
-
-/** The CLI as the bootstrap admin, or as `key` when given. */
-function cli(args: readonly string[], options: { stdin?: string; key?: string } = {}): Promise<CliResult> {
-  const connection = ['--server', server.ready.http, '--admin-key', options.key ?? server.adminKey];
-  return runCli([...args, ...connection], { stdin: options.stdin });
-}
-
-function assertSuccess(result: CliResult): void {
-  assert.equal(result.code, 0, `exit ${result.code}, stderr: ${result.stderr}`);
-  assert.equal(result.stderr, '');
-}
-
-/** Exit 1 and exactly one `portcullis: ...` line on stderr, matching `reason`; never a stack trace. */
-function assertFailure(result: CliResult, reason: RegExp): void {
-  assert.equal(result.code, 1, `exit ${result.code}, stdout: ${result.stdout}, stderr: ${result.stderr}`);
-  assert.match(result.stderr, /^portcullis: [^\n]+\n$/);
-  assert.match(result.stderr, reason);
-  assert.equal(result.stdout, '');
-}
-
-function parseJson<T>(result: CliResult): T {
-  assertSuccess(result);
-  return JSON.parse(result.stdout) as T;
-}
+import { assertFailure, assertSuccess, closedPort, parseJson, runCli, useServer } from './cli-process.ts';
 
 describe('portcullis admin verbs against a running server', () => {
-  before(async () => {
-    server = await startServer();
-  });
-
-  after(async () => {
-    if (!server) return;
-    const stopped = await server.stop();
-    assert.equal(stopped.code, 0, `serve exited with ${stopped.code ?? stopped.signal} after SIGTERM: ${stopped.stderr}`);
-  });
+  const suite = useServer();
+  const cli = suite.cli;
 
   describe('users', () => {
     const password = 'correct horse battery staple';
@@ -135,7 +102,7 @@ describe('portcullis admin verbs against a running server', () => {
       assert.ok(body.admin_keys.some((key) => key.bootstrap));
       assert.ok(!body.admin_keys.some((key) => 'key' in key));
       assert.ok(!JSON.stringify(body).includes(auditor.key));
-      assert.ok(!JSON.stringify(body).includes(server.adminKey));
+      assert.ok(!JSON.stringify(body).includes(suite.server.adminKey));
     });
 
     it('revokes the auditor key, after which it is rejected', async () => {
@@ -197,7 +164,14 @@ describe('portcullis admin verbs against a running server', () => {
 
     it('exits 1 with one line when the server is unreachable', async () => {
       const port = await closedPort();
-      const result = await runCli(['users', 'list', '--server', `http://127.0.0.1:${port}`, '--admin-key', server.adminKey]);
+      const result = await runCli([
+        'users',
+        'list',
+        '--server',
+        `http://127.0.0.1:${port}`,
+        '--admin-key',
+        suite.server.adminKey,
+      ]);
       assertFailure(result, /^portcullis: cannot reach the server at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)\n$/);
     });
 

@@ -6,23 +6,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type CliResult, type RunningServer, runCli, startServer } from './cli-process.ts';
+import { useServer } from './cli-process.ts';
 
 describe('portcullis apps', () => {
-  let server: RunningServer;
+  const { cli } = useServer();
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-apps-'));
   const artifact = join(dir, 'catalog-1.0.apk');
   const bytes = Buffer.from('not really an APK, but bytes all the same');
-  before(async () => {
-    server = await startServer();
-    writeFileSync(artifact, bytes);
-  });
-  after(async () => {
-    assert.equal((await server.stop()).code, 0);
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const cli = (args: readonly string[]): Promise<CliResult> =>
-    runCli([...args, '--server', server.ready.http, '--admin-key', server.adminKey]);
+  before(() => writeFileSync(artifact, bytes));
+  after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('registers a release from --file by its locally computed SHA-256, and from --digest', async () => {
     const fromFile = await cli(['apps', 'register', 'com.example.catalog', '--file', artifact, '--version', '1.0', '--json']);
@@ -69,15 +61,7 @@ describe('portcullis apps', () => {
 });
 
 describe('portcullis policy', () => {
-  let server: RunningServer;
-  before(async () => {
-    server = await startServer();
-  });
-  after(async () => {
-    assert.equal((await server.stop()).code, 0);
-  });
-  const cli = (args: readonly string[]): Promise<CliResult> =>
-    runCli([...args, '--server', server.ready.http, '--admin-key', server.adminKey]);
+  const { cli } = useServer();
 
   it('shows the settings and changes one; a bad value is one line, exit 1', async () => {
     const shown = await cli(['policy', 'show', '--json']);

@@ -1,9 +1,11 @@
+import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { ReadyInfo } from '@portcullis/protocol';
 
@@ -98,6 +100,70 @@ export async function startServer(): Promise<RunningServer> {
       return { ...result, stderr };
     },
   };
+}
+
+export interface ServerSuite {
+  /** The server the suite's `before` hook started; read it inside tests and hooks only. */
+  readonly server: RunningServer;
+  /** The CLI against that server, as its bootstrap admin unless `key` names another admin key. */
+  cli(args: readonly string[], options?: { stdin?: string; key?: string }): Promise<CliResult>;
+}
+
+/**
+ * One `portcullis serve` for the enclosing `describe`: started in a `before` hook registered here
+ * (so a suite's own `before` hooks, registered later, run after it), and stopped in `after`, which
+ * asserts a clean exit 0 on SIGTERM.
+ */
+export function useServer(): ServerSuite {
+  let running: RunningServer | undefined;
+  before(async () => {
+    running = await startServer();
+  });
+  after(async () => {
+    if (!running) return;
+    const stopped = await running.stop();
+    assert.equal(stopped.code, 0, `serve exited with ${stopped.code ?? stopped.signal} after SIGTERM: ${stopped.stderr}`);
+  });
+  const suite: ServerSuite = {
+    get server(): RunningServer {
+      if (!running) throw new Error('the server is started in a before hook; use it inside tests');
+      return running;
+    },
+    cli(args, options = {}) {
+      const { ready, adminKey } = suite.server;
+      return runCli([...args, '--server', ready.http, '--admin-key', options.key ?? adminKey], { stdin: options.stdin });
+    },
+  };
+  return suite;
+}
+
+export function assertSuccess(result: CliResult): void {
+  assert.equal(result.code, 0, `exit ${result.code}, stderr: ${result.stderr}`);
+  assert.equal(result.stderr, '');
+}
+
+/** Exit `code` (1: refused, 2: bad usage) and exactly one `portcullis: ...` line on stderr matching `reason`; nothing on stdout, never a stack trace. */
+function assertOneLineError(result: CliResult, code: 1 | 2, reason: RegExp): void {
+  assert.equal(result.code, code, `exit ${result.code}, stdout: ${result.stdout}, stderr: ${result.stderr}`);
+  assert.match(result.stderr, /^portcullis: [^\n]+\n$/);
+  assert.match(result.stderr, reason);
+  assert.equal(result.stdout, '');
+}
+
+/** A refused operation: exit 1, one line. */
+export function assertFailure(result: CliResult, reason: RegExp): void {
+  assertOneLineError(result, 1, reason);
+}
+
+/** Bad usage: exit 2, one line. */
+export function assertUsage(result: CliResult, reason: RegExp): void {
+  assertOneLineError(result, 2, reason);
+}
+
+/** Asserts success, then the parsed `--json` output. */
+export function parseJson<T>(result: CliResult): T {
+  assertSuccess(result);
+  return JSON.parse(result.stdout) as T;
 }
 
 async function waitForReadyFile(path: string, child: ChildProcess, stderr: () => string): Promise<ReadyInfo> {

@@ -1,44 +1,26 @@
 // The `clients` verbs against a real `portcullis serve` in a child process, including proof that a
 // printed secret works at the token endpoint and that a rotated one stops working.
-// Over 400 lines on purpose: one server per file is started for the whole verb family, and the
-// cases share its state (a client created in one is rotated and deleted in the next).
+// One server is started for the whole verb family, and the cases share its state (a client
+// created in one is rotated and deleted in the next).
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { ClientView } from '@portcullis/protocol';
 import { run } from '../src/main.ts';
-import { type CliResult, type RunningServer, runCli, startServer } from './cli-process.ts';
+import {
+  assertFailure,
+  assertSuccess,
+  assertUsage,
+  type CliResult,
+  parseJson,
+  type ServerSuite,
+  useServer,
+} from './cli-process.ts';
 
-let server: RunningServer;
+let suite: ServerSuite;
 
 function cli(args: readonly string[]): Promise<CliResult> {
-  return runCli([...args, '--server', server.ready.http, '--admin-key', server.adminKey]);
-}
-
-function assertSuccess(result: CliResult): void {
-  assert.equal(result.code, 0, `exit ${result.code}, stderr: ${result.stderr}`);
-  assert.equal(result.stderr, '');
-}
-
-/** Exit 1 and exactly one `portcullis: ...` line on stderr, matching `reason`; never a stack trace. */
-function assertFailure(result: CliResult, reason: RegExp): void {
-  assert.equal(result.code, 1, `exit ${result.code}, stdout: ${result.stdout}, stderr: ${result.stderr}`);
-  assert.match(result.stderr, /^portcullis: [^\n]+\n$/);
-  assert.match(result.stderr, reason);
-  assert.equal(result.stdout, '');
-}
-
-/** Exit 2 and one line on stderr, nothing on stdout. */
-function assertUsage(result: CliResult, reason: RegExp): void {
-  assert.equal(result.code, 2, `exit ${result.code}, stdout: ${result.stdout}, stderr: ${result.stderr}`);
-  assert.match(result.stderr, /^portcullis: [^\n]+\n$/);
-  assert.match(result.stderr, reason);
-  assert.equal(result.stdout, '');
-}
-
-function parseJson<T>(result: CliResult): T {
-  assertSuccess(result);
-  return JSON.parse(result.stdout) as T;
+  return suite.cli(args);
 }
 
 function occurrences(text: string, part: string): number {
@@ -56,7 +38,7 @@ let discoveredTokenEndpoint: string | undefined;
 /** The `token_endpoint` of the discovery document, fetched on first use. */
 async function tokenEndpoint(): Promise<string> {
   if (discoveredTokenEndpoint !== undefined) return discoveredTokenEndpoint;
-  const discovery = await fetch(`${server.ready.http}/.well-known/openid-configuration`);
+  const discovery = await fetch(`${suite.server.ready.http}/.well-known/openid-configuration`);
   assert.equal(discovery.status, 200, 'the discovery document is served');
   const metadata = (await discovery.json()) as { token_endpoint?: unknown };
   assert.equal(typeof metadata.token_endpoint, 'string', 'the discovery document names a token_endpoint');
@@ -87,15 +69,7 @@ async function requestToken(clientId: string, secret: string): Promise<{ status:
 }
 
 describe('portcullis clients against a running server', () => {
-  before(async () => {
-    server = await startServer();
-  });
-
-  after(async () => {
-    if (!server) return;
-    const stopped = await server.stop();
-    assert.equal(stopped.code, 0, `serve exited with ${stopped.code ?? stopped.signal} after SIGTERM: ${stopped.stderr}`);
-  });
+  suite = useServer();
 
   let serviceId: string;
   let serviceSecret: string;

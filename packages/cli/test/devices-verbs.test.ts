@@ -1,13 +1,14 @@
 // The `devices` verbs against a real `portcullis serve`, after a device attested over HTTP.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { CompactSign, exportJWK, generateKeyPair } from 'jose';
-import { type CliResult, type RunningServer, runCli, startServer } from './cli-process.ts';
+import { useServer } from './cli-process.ts';
 
 describe('portcullis devices', () => {
-  let server: RunningServer;
+  const suite = useServer();
+  const { cli } = suite;
   before(async () => {
-    server = await startServer();
+    const server = suite.server;
     const { publicKey, privateKey } = await generateKeyPair('ES256');
     const { challenge } = (await (await fetch(`${server.ready.http}/attest/challenge`, { method: 'POST' })).json()) as {
       challenge: string;
@@ -31,11 +32,6 @@ describe('portcullis devices', () => {
     });
     assert.equal(res.status, 403, 'an unregistered emulator fails');
   });
-  after(async () => {
-    assert.equal((await server.stop()).code, 0);
-  });
-  const cli = (args: readonly string[]): Promise<CliResult> =>
-    runCli([...args, '--server', server.ready.http, '--admin-key', server.adminKey]);
 
   it('lists the device with its last verdict, allows it for a while, denies and removes it', async () => {
     const listed = await cli(['devices', 'list']);
@@ -62,15 +58,8 @@ describe('portcullis devices', () => {
 });
 
 describe('portcullis secrets', () => {
-  let server: RunningServer;
-  before(async () => {
-    server = await startServer();
-  });
-  after(async () => {
-    assert.equal((await server.stop()).code, 0);
-  });
-  const cli = (args: readonly string[], stdin?: string): Promise<CliResult> =>
-    runCli([...args, '--server', server.ready.http, '--admin-key', server.adminKey], stdin === undefined ? {} : { stdin });
+  const suite = useServer();
+  const cli = (args: readonly string[], stdin?: string) => suite.cli(args, { stdin });
 
   it('adds versions from stdin or the command line, lists without values, removes', async () => {
     const first = await cli(
@@ -99,15 +88,7 @@ describe('portcullis secrets', () => {
 });
 
 describe('portcullis pins and sdk config', () => {
-  let server: RunningServer;
-  before(async () => {
-    server = await startServer();
-  });
-  after(async () => {
-    assert.equal((await server.stop()).code, 0);
-  });
-  const cli = (args: readonly string[]): Promise<CliResult> =>
-    runCli([...args, '--server', server.ready.http, '--admin-key', server.adminKey]);
+  const { cli } = useServer();
   const pin = (byte: number) => `sha256/${Buffer.alloc(32, byte).toString('base64')}`;
 
   it('adds primary and backup pins, toggles managed trust roots, removes; the version grows', async () => {
