@@ -23,6 +23,29 @@ async function thumbprintOf(keyPair: oauth.CryptoKeyPair): Promise<string> {
   return calculateJwkThumbprint(await exportJWK(keyPair.publicKey));
 }
 
+/** Dana's password grant with a proof from `DPoP`, retried once on use_dpop_nonce. */
+function passwordGrant(client: oauth.Client, auth: oauth.ClientAuth, DPoP: oauth.DPoPHandle, scope?: string) {
+  const parameters = new URLSearchParams({ username: 'dana', password: PASSWORD, ...(scope ? { scope } : {}) });
+  return withNonceRetry(async () =>
+    oauth.processGenericTokenEndpointResponse(
+      as,
+      client,
+      await oauth.genericTokenEndpointRequest(as, client, auth, 'password', parameters, { DPoP, ...insecure }),
+    ),
+  );
+}
+
+/** A refresh grant with a proof from `DPoP`, retried once on use_dpop_nonce. */
+function refreshGrant(client: oauth.Client, auth: oauth.ClientAuth, DPoP: oauth.DPoPHandle, refreshToken: string) {
+  return withNonceRetry(async () =>
+    oauth.processRefreshTokenResponse(
+      as,
+      client,
+      await oauth.refreshTokenGrantRequest(as, client, auth, refreshToken, { DPoP, ...insecure }),
+    ),
+  );
+}
+
 describe('DPoP with oauth4webapi', () => {
   test('discovery lists the DPoP algorithms, asymmetric only', () => {
     const algs = as.dpop_signing_alg_values_supported ?? [];
@@ -84,32 +107,13 @@ describe('DPoP with oauth4webapi', () => {
     const keyPair = await oauth.generateKeyPair('ES256');
     const DPoP = oauth.DPoP(client, keyPair);
     const jkt = await thumbprintOf(keyPair);
-    const { result: first } = await withNonceRetry(async () =>
-      oauth.processGenericTokenEndpointResponse(
-        as,
-        client,
-        await oauth.genericTokenEndpointRequest(
-          as,
-          client,
-          oauth.None(),
-          'password',
-          new URLSearchParams({ username: 'dana', password: PASSWORD, scope: 'openid profile' }),
-          { DPoP, ...insecure },
-        ),
-      ),
-    );
+    const { result: first } = await passwordGrant(client, oauth.None(), DPoP, 'openid profile');
     assert.equal(first.token_type, 'dpop');
     assert.deepEqual(claimsOf(first.access_token).cnf, { jkt });
     assert.ok(first.refresh_token);
 
     // The nonce from the last answer is cached by the handle, so no retry is needed now.
-    const { result: second, attempts } = await withNonceRetry(async () =>
-      oauth.processRefreshTokenResponse(
-        as,
-        client,
-        await oauth.refreshTokenGrantRequest(as, client, oauth.None(), first.refresh_token!, { DPoP, ...insecure }),
-      ),
-    );
+    const { result: second, attempts } = await refreshGrant(client, oauth.None(), DPoP, first.refresh_token!);
     assert.equal(attempts, 1);
     assert.equal(second.token_type, 'dpop');
     assert.deepEqual(claimsOf(second.access_token).cnf, { jkt });
@@ -118,13 +122,7 @@ describe('DPoP with oauth4webapi', () => {
     // Another key, even through a well-behaved client, cannot use it.
     const thief = oauth.DPoP(client, await oauth.generateKeyPair('ES256'));
     await assert.rejects(
-      withNonceRetry(async () =>
-        oauth.processRefreshTokenResponse(
-          as,
-          client,
-          await oauth.refreshTokenGrantRequest(as, client, oauth.None(), second.refresh_token!, { DPoP: thief, ...insecure }),
-        ),
-      ),
+      refreshGrant(client, oauth.None(), thief, second.refresh_token!),
       (err: unknown) => err instanceof oauth.ResponseBodyError && err.error === 'invalid_grant',
     );
   });
@@ -136,29 +134,10 @@ describe('DPoP with oauth4webapi', () => {
     const client: oauth.Client = { client_id: app.client_id };
     const auth = oauth.ClientSecretBasic(app.client_secret!);
     const firstKey = oauth.DPoP(client, await oauth.generateKeyPair('ES256'));
-    const { result: first } = await withNonceRetry(async () =>
-      oauth.processGenericTokenEndpointResponse(
-        as,
-        client,
-        await oauth.genericTokenEndpointRequest(
-          as,
-          client,
-          auth,
-          'password',
-          new URLSearchParams({ username: 'dana', password: PASSWORD }),
-          { DPoP: firstKey, ...insecure },
-        ),
-      ),
-    );
+    const { result: first } = await passwordGrant(client, auth, firstKey);
     const otherPair = await oauth.generateKeyPair('ES256');
     const otherKey = oauth.DPoP(client, otherPair);
-    const { result: second } = await withNonceRetry(async () =>
-      oauth.processRefreshTokenResponse(
-        as,
-        client,
-        await oauth.refreshTokenGrantRequest(as, client, auth, first.refresh_token!, { DPoP: otherKey, ...insecure }),
-      ),
-    );
+    const { result: second } = await refreshGrant(client, auth, otherKey, first.refresh_token!);
     assert.equal(second.refresh_token, first.refresh_token, 'a confidential client keeps its unbound refresh token');
     assert.deepEqual(claimsOf(second.access_token).cnf, { jkt: await thumbprintOf(otherPair) });
   });
@@ -169,20 +148,7 @@ describe('DPoP with oauth4webapi', () => {
     );
     const client: oauth.Client = { client_id: app.client_id };
     const DPoP = oauth.DPoP(client, await oauth.generateKeyPair('ES256'));
-    const { result } = await withNonceRetry(async () =>
-      oauth.processGenericTokenEndpointResponse(
-        as,
-        client,
-        await oauth.genericTokenEndpointRequest(
-          as,
-          client,
-          oauth.None(),
-          'password',
-          new URLSearchParams({ username: 'dana', password: PASSWORD, scope: 'openid profile' }),
-          { DPoP, ...insecure },
-        ),
-      ),
-    );
+    const { result } = await passwordGrant(client, oauth.None(), DPoP, 'openid profile');
     for (const method of ['GET', 'POST']) {
       const response = await oauth.protectedResourceRequest(
         result.access_token,
