@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CompactSign, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { Pool } from 'undici';
+import { cli, portcullisEnv, spawnReady } from './processes.ts';
 import type { BenchReport } from './run.ts';
-import { cli, spawnReady, withoutPortcullisEnv } from './token-servers.ts';
 
 const CLIENTS = 16;
 const WARMUP_MS = 2000;
@@ -36,16 +36,7 @@ export async function attest(): Promise<BenchReport> {
   const readyFile = join(work, 'ready.json');
   const server = await spawnReady(
     [cli, 'serve', '--ready-file', readyFile],
-    {
-      ...withoutPortcullisEnv(),
-      PORTCULLIS_DATA_DIR: join(work, 'data'),
-      PORTCULLIS_HTTP_PORT: '0',
-      PORTCULLIS_HTTPS_PORT: 'off',
-      PORTCULLIS_MQTT_PORT: 'off',
-      PORTCULLIS_MQTTS_PORT: 'off',
-      PORTCULLIS_LOG_LEVEL: 'warn',
-      PORTCULLIS_ADMIN_KEY: adminKey,
-    },
+    portcullisEnv(join(work, 'data'), { PORTCULLIS_ADMIN_KEY: adminKey }),
     readyFile,
   );
   const base = String((server.ready as { http: string }).http);

@@ -1,23 +1,17 @@
 // Startup benchmark: time to ready, idle RSS and shutdown time of `portcullis serve`,
 // next to a bare node:http server started the same way (the floor the runtime sets).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { cli, portcullisEnv, spawnReady, withoutPortcullisEnv } from './processes.ts';
 import type { BenchReport } from './run.ts';
 
 const RUNS = 5; // starts measured after the first run
 const IDLE_MS = 2000;
-const READY_TIMEOUT_MS = 60_000;
-const EXIT_TIMEOUT_MS = 15_000;
 const TARGET_READY_MS = 1000;
 const TARGET_RSS_MB = 120;
-
-const root = fileURLToPath(new URL('..', import.meta.url));
-const cli = join(root, 'packages/cli/bin/portcullis.js');
 
 interface Sample {
   readyMs: number;
@@ -36,15 +30,6 @@ s.listen(0, '127.0.0.1', () => {
   fs.writeFileSync(process.env.READY_FILE, JSON.stringify({ issuer: url, http: url, https: null, mqtt: null, mqtts: null, admin: url + '/admin/v1' }));
 });
 process.on('SIGTERM', () => s.close(() => process.exit(0)));`;
-
-function readReady(file: string): { http: string } | undefined {
-  try {
-    const ready: unknown = JSON.parse(readFileSync(file, 'utf8'));
-    if (typeof ready === 'object' && ready !== null && 'http' in ready && typeof ready.http === 'string')
-      return { http: ready.http };
-  } catch {}
-  return undefined; // missing or partly written
-}
 
 function httpStatus(url: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -65,48 +50,17 @@ function treeRssMB(pid: number): number {
 }
 
 async function measureOnce(args: string[], env: NodeJS.ProcessEnv, readyFile: string): Promise<Sample> {
-  rmSync(readyFile, { force: true });
-  const start = performance.now();
-  const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-4000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  type Exit = { code: number | null; signal: string | null };
-  let exited: Exit | undefined;
-  const exit = new Promise<Exit>((resolve) => {
-    child.on('exit', (code, signal) => {
-      exited = { code, signal };
-      resolve(exited);
-    });
-  });
-  const fail = (why: string) => {
-    child.kill('SIGKILL');
-    return new Error(`${why}\n--- output of ${args.join(' ').slice(0, 80)} ---\n${output.trim()}`);
-  };
-
-  let ready = readReady(readyFile);
-  while (!ready) {
-    if (exited) throw fail(`exited (code ${exited.code}, signal ${exited.signal}) before writing the ready file`);
-    if (performance.now() - start > READY_TIMEOUT_MS) throw fail(`no ready file after ${READY_TIMEOUT_MS} ms`);
-    await sleep(5);
-    ready = readReady(readyFile);
-  }
-  const readyMs = performance.now() - start;
-
+  const started = await spawnReady(args, env, readyFile);
   await sleep(IDLE_MS);
-  const healthz = await httpStatus(`${ready.http}/healthz`).catch(() => 0);
-  if (exited) throw fail('exited while idle');
-  const rssMB = treeRssMB(child.pid!);
-
+  const healthz = await httpStatus(`${String(started.ready.http)}/healthz`).catch(() => 0);
+  const rssMB = treeRssMB(started.child.pid!);
+  const idleExit = started.exited();
+  if (idleExit) {
+    throw new Error(`exited while idle (code ${idleExit.code}, signal ${idleExit.signal})\n${started.output().trim()}`);
+  }
   const stop = performance.now();
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), EXIT_TIMEOUT_MS);
-  const { code, signal } = await exit;
-  clearTimeout(timer);
-  return { readyMs, rssMB, healthz, shutdownMs: performance.now() - stop, exitCode: code, signal };
+  const { code, signal } = await started.stop();
+  return { readyMs: started.readyMs, rssMB, healthz, shutdownMs: performance.now() - stop, exitCode: code, signal };
 }
 
 async function series(args: string[], env: NodeJS.ProcessEnv, dir: string) {
@@ -129,18 +83,9 @@ const minMax = (xs: number[]) => `${ms(Math.min(...xs))} / ${ms(Math.max(...xs))
 export async function startup(): Promise<BenchReport> {
   const dataDir = mkdtempSync(join(tmpdir(), 'portcullis-bench-data-'));
   const work = mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PORTCULLIS_')));
   try {
-    const ref = await series(['-e', REFERENCE], { ...base, READY_FILE: join(work, 'ready.json') }, work);
-    const env = {
-      ...base,
-      PORTCULLIS_DATA_DIR: dataDir,
-      PORTCULLIS_HTTP_PORT: '0',
-      PORTCULLIS_HTTPS_PORT: '0',
-      PORTCULLIS_MQTT_PORT: 'off',
-      PORTCULLIS_MQTTS_PORT: 'off',
-      PORTCULLIS_LOG_LEVEL: 'warn',
-    };
+    const ref = await series(['-e', REFERENCE], { ...withoutPortcullisEnv(), READY_FILE: join(work, 'ready.json') }, work);
+    const env = portcullisEnv(dataDir, { PORTCULLIS_HTTPS_PORT: '0' });
     const srv = await series([cli, 'serve', '--ready-file', join(work, 'ready.json')], env, work);
 
     const stat = (s: { runs: Sample[] }, k: 'readyMs' | 'rssMB' | 'shutdownMs') => s.runs.map((r) => r[k]);

@@ -1,17 +1,10 @@
 // The two authorization servers of the token benchmark, each started as its own child process on
 // loopback, with one confidential client-credentials client, described by a TokenServer.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { cli, portcullisEnv, spawnReady, withoutPortcullisEnv } from './processes.ts';
 
-const READY_TIMEOUT_MS = 60_000;
-const EXIT_TIMEOUT_MS = 15_000;
-
-const root = fileURLToPath(new URL('..', import.meta.url));
-export const cli = join(root, 'packages/cli/bin/portcullis.js');
 const referenceScript = fileURLToPath(new URL('./reference-oidc-provider.ts', import.meta.url));
 
 export interface TokenServer {
@@ -28,63 +21,6 @@ export interface TokenServer {
   /** Last few KB of the process's stdout and stderr. */
   output(): string;
   stop(): Promise<{ code: number | null; signal: string | null }>;
-}
-
-interface Started {
-  child: ChildProcess;
-  ready: Record<string, unknown>;
-  output(): string;
-  stop(): Promise<{ code: number | null; signal: string | null }>;
-}
-
-function readReady(file: string): Record<string, unknown> | undefined {
-  try {
-    const ready: unknown = JSON.parse(readFileSync(file, 'utf8'));
-    if (typeof ready === 'object' && ready !== null) return ready as Record<string, unknown>;
-  } catch {}
-  return undefined; // missing or partly written
-}
-
-/** Spawns `node ARGS` and waits for it to write its ready file. */
-export async function spawnReady(args: string[], env: NodeJS.ProcessEnv, readyFile: string): Promise<Started> {
-  rmSync(readyFile, { force: true });
-  const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-4000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  type Exit = { code: number | null; signal: string | null };
-  let exited: Exit | undefined;
-  const exit = new Promise<Exit>((resolve) => {
-    child.on('exit', (code, signal) => {
-      exited = { code, signal };
-      resolve(exited);
-    });
-  });
-  const stop = async () => {
-    if (exited) return exited;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), EXIT_TIMEOUT_MS);
-    const result = await exit;
-    clearTimeout(timer);
-    return result;
-  };
-  const start = performance.now();
-  let ready = readReady(readyFile);
-  while (!ready) {
-    if (exited || performance.now() - start > READY_TIMEOUT_MS) {
-      const why = exited
-        ? `exited (code ${exited.code}, signal ${exited.signal}) before writing its ready file`
-        : `no ready file after ${READY_TIMEOUT_MS} ms`;
-      await stop();
-      throw new Error(`${args.join(' ').slice(0, 80)}: ${why}\n${output.trim()}`);
-    }
-    await sleep(10);
-    ready = readReady(readyFile);
-  }
-  return { child, ready, output: () => output, stop };
 }
 
 /** RFC 6749 §2.3.1: client id and secret are form-urlencoded before they are joined for Basic. */
@@ -129,10 +65,6 @@ async function discover(base: string) {
   };
 }
 
-export function withoutPortcullisEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PORTCULLIS_')));
-}
-
 const FORM = 'application/x-www-form-urlencoded';
 export const TOKEN_BODY = 'grant_type=client_credentials&scope=read';
 
@@ -174,16 +106,7 @@ export async function startPortcullis(work: string, dataDir: string): Promise<To
   const readyFile = join(work, 'portcullis-ready.json');
   const started = await spawnReady(
     [cli, 'serve', '--ready-file', readyFile],
-    {
-      ...withoutPortcullisEnv(),
-      PORTCULLIS_DATA_DIR: dataDir,
-      PORTCULLIS_HTTP_PORT: '0',
-      PORTCULLIS_HTTPS_PORT: 'off',
-      PORTCULLIS_MQTT_PORT: 'off',
-      PORTCULLIS_MQTTS_PORT: 'off',
-      PORTCULLIS_LOG_LEVEL: 'warn',
-      PORTCULLIS_ADMIN_KEY: adminKey,
-    },
+    portcullisEnv(dataDir, { PORTCULLIS_ADMIN_KEY: adminKey }),
     readyFile,
   );
   try {

@@ -1,0 +1,96 @@
+// Starting the processes a benchmark measures: `node ARGS` in its own child process, ready when it
+// has written its ready file; and the environment `portcullis serve` gets in every benchmark.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+const READY_TIMEOUT_MS = 60_000;
+const EXIT_TIMEOUT_MS = 15_000;
+
+export const root = fileURLToPath(new URL('..', import.meta.url));
+export const cli = join(root, 'packages/cli/bin/portcullis.js');
+
+export type Exit = { code: number | null; signal: string | null };
+
+export interface Started {
+  child: ChildProcess;
+  ready: Record<string, unknown>;
+  /** Milliseconds from spawn to a complete ready file. */
+  readyMs: number;
+  /** The exit, once the process has exited on its own or been stopped. */
+  exited(): Exit | undefined;
+  /** Last few KB of the process's stdout and stderr. */
+  output(): string;
+  /** SIGTERM, then SIGKILL after 15 s; resolves with the exit. */
+  stop(): Promise<Exit>;
+}
+
+/** The parent's environment without any PORTCULLIS_* setting, so a developer's shell cannot leak in. */
+export function withoutPortcullisEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PORTCULLIS_')));
+}
+
+/** `portcullis serve` on a free loopback HTTP port with `dataDir`, MQTT off, quiet logs; `extra` overrides. */
+export function portcullisEnv(dataDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    ...withoutPortcullisEnv(),
+    PORTCULLIS_DATA_DIR: dataDir,
+    PORTCULLIS_HTTP_PORT: '0',
+    PORTCULLIS_HTTPS_PORT: 'off',
+    PORTCULLIS_MQTT_PORT: 'off',
+    PORTCULLIS_MQTTS_PORT: 'off',
+    PORTCULLIS_LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
+
+function readReady(file: string): Record<string, unknown> | undefined {
+  try {
+    const ready: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    if (typeof ready === 'object' && ready !== null) return ready as Record<string, unknown>;
+  } catch {}
+  return undefined; // missing or partly written
+}
+
+/** Spawns `node ARGS` and waits for it to write its ready file; a process that exits first, or takes over 60 s, is an error. */
+export async function spawnReady(args: string[], env: NodeJS.ProcessEnv, readyFile: string): Promise<Started> {
+  rmSync(readyFile, { force: true });
+  const start = performance.now();
+  const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  let exited: Exit | undefined;
+  const exit = new Promise<Exit>((resolve) => {
+    child.on('exit', (code, signal) => {
+      exited = { code, signal };
+      resolve(exited);
+    });
+  });
+  const stop = async () => {
+    if (exited) return exited;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), EXIT_TIMEOUT_MS);
+    const result = await exit;
+    clearTimeout(timer);
+    return result;
+  };
+  let ready = readReady(readyFile);
+  while (!ready) {
+    if (exited || performance.now() - start > READY_TIMEOUT_MS) {
+      const why = exited
+        ? `exited (code ${exited.code}, signal ${exited.signal}) before writing its ready file`
+        : `no ready file after ${READY_TIMEOUT_MS} ms`;
+      await stop();
+      throw new Error(`${args.join(' ').slice(0, 80)}: ${why}\n${output.trim()}`);
+    }
+    await sleep(5);
+    ready = readReady(readyFile);
+  }
+  return { child, ready, readyMs: performance.now() - start, exited: () => exited, output: () => output, stop };
+}
