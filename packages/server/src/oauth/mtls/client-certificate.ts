@@ -15,7 +15,7 @@ export function presentedCertificate(request: FastifyRequest): PresentedCertific
   const socket = request.raw.socket as Partial<TLSSocket>;
   if (typeof socket.getPeerCertificate !== 'function') return null;
   const peer = socket.getPeerCertificate();
-  if (!peer || !peer.raw) return null;
+  if (!peer?.raw) return null;
   return {
     cert: new X509Certificate(peer.raw),
     thumbprint: createHash('sha256').update(peer.raw).digest('base64url'),
