@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cli, portcullisEnv, spawnReady, withoutPortcullisEnv } from './processes.ts';
+import { cli, portcullisEnv, type Started, spawnReady, withoutPortcullisEnv } from './processes.ts';
 
 const referenceScript = fileURLToPath(new URL('./reference-oidc-provider.ts', import.meta.url));
 
@@ -68,6 +68,34 @@ async function discover(base: string) {
 const FORM = 'application/x-www-form-urlencoded';
 export const TOKEN_BODY = 'grant_type=client_credentials&scope=read';
 
+/**
+ * Finishes setting up a started server: `setUp` registers the client and returns the base URL and
+ * its credentials. On failure the server is stopped and its last output joins the error.
+ */
+async function describeServer(
+  name: string,
+  started: Started,
+  setUp: () => Promise<{ base: string; clientId: string; clientSecret: string }>,
+): Promise<TokenServer> {
+  try {
+    const { base, clientId, clientSecret } = await setUp();
+    return {
+      name,
+      pid: started.child.pid!,
+      ...(await discover(base)),
+      clientId,
+      headers: { authorization: basicAuth(clientId, clientSecret), 'content-type': FORM },
+      body: TOKEN_BODY,
+      output: started.output,
+      stop: started.stop,
+    };
+  } catch (err) {
+    const output = started.output().trim();
+    await started.stop();
+    throw new Error(`${err instanceof Error ? err.message : String(err)}${output ? `\n--- ${name} output ---\n${output}` : ''}`);
+  }
+}
+
 export async function startReference(work: string): Promise<TokenServer> {
   const clientId = 'bench';
   const clientSecret = randomBytes(32).toString('base64url');
@@ -83,22 +111,11 @@ export async function startReference(work: string): Promise<TokenServer> {
     },
     join(work, 'reference-ready.json'),
   );
-  try {
-    const base = str(started.ready, 'url', 'the reference ready file');
-    return {
-      name: 'oidc-provider',
-      pid: started.child.pid!,
-      ...(await discover(base)),
-      clientId,
-      headers: { authorization: basicAuth(clientId, clientSecret), 'content-type': FORM },
-      body: TOKEN_BODY,
-      output: started.output,
-      stop: started.stop,
-    };
-  } catch (err) {
-    await started.stop();
-    throw err;
-  }
+  return describeServer('oidc-provider', started, async () => ({
+    base: str(started.ready, 'url', 'the reference ready file'),
+    clientId,
+    clientSecret,
+  }));
 }
 
 export async function startPortcullis(work: string, dataDir: string): Promise<TokenServer> {
@@ -109,7 +126,7 @@ export async function startPortcullis(work: string, dataDir: string): Promise<To
     portcullisEnv(dataDir, { PORTCULLIS_ADMIN_KEY: adminKey }),
     readyFile,
   );
-  try {
+  return describeServer('portcullis', started, async () => {
     const base = str(started.ready, 'http', 'the Portcullis ready file');
     const created = await getJson(`${base}/admin/v1/clients`, {
       method: 'POST',
@@ -125,23 +142,10 @@ export async function startPortcullis(work: string, dataDir: string): Promise<To
     if (created.status !== 201) {
       throw new Error(`POST /admin/v1/clients answered ${created.status}: ${JSON.stringify(created.body).slice(0, 300)}`);
     }
-    const clientId = str(created.body, 'client_id', 'the created client');
-    const clientSecret = str(created.body, 'client_secret', 'the created client');
     return {
-      name: 'portcullis',
-      pid: started.child.pid!,
-      ...(await discover(base)),
-      clientId,
-      headers: { authorization: basicAuth(clientId, clientSecret), 'content-type': FORM },
-      body: TOKEN_BODY,
-      output: started.output,
-      stop: started.stop,
+      base,
+      clientId: str(created.body, 'client_id', 'the created client'),
+      clientSecret: str(created.body, 'client_secret', 'the created client'),
     };
-  } catch (err) {
-    const output = started.output().trim();
-    await started.stop();
-    throw new Error(
-      `${err instanceof Error ? err.message : String(err)}${output ? `\n--- portcullis output ---\n${output}` : ''}`,
-    );
-  }
+  });
 }
