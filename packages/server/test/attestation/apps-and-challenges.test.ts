@@ -10,12 +10,7 @@ describe('app releases (admin API)', () => {
     server = await startOAuthServer();
   });
   after(() => server.close());
-  const admin = (method: string, path: string, body?: unknown, key = server.adminKey) =>
-    fetch(`${server.issuer}/admin/v1${path}`, {
-      method,
-      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
+  const admin = (method: string, path: string, body?: unknown, key?: string) => server.adminRequest(method, path, body, key);
 
   it('registers releases by digest, refuses duplicates and malformed input, and revokes by version', async () => {
     const first = await admin('POST', '/apps', { app_id: 'com.example.catalog', digest: DIGEST, version: '1.0' });

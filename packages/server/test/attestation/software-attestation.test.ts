@@ -18,16 +18,7 @@ describe('software attestation over HTTP', () => {
   });
   after(() => server.close());
 
-  function admin(method: string, path: string, body?: unknown) {
-    return fetch(`${server.issuer}/admin/v1${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${server.adminKey}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-  }
+  const admin = (method: string, path: string, body?: unknown) => server.adminRequest(method, path, body);
   const evidence = (overrides: Record<string, unknown> = {}, header: Record<string, unknown> = {}) =>
     signEvidence(
       server,

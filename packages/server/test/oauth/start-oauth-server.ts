@@ -13,6 +13,8 @@ export interface OAuthServer {
   issuer: string;
   adminKey: string;
   logs: string[];
+  /** A request to the admin API as the bootstrap admin, or as `key`; a body is sent as JSON. */
+  adminRequest(method: string, path: string, body?: unknown, key?: string): Promise<Response>;
   createClient(body: Record<string, unknown>): Promise<ClientView & { client_secret?: string }>;
   createUser(username: string, password: string): Promise<{ id: string }>;
   close(): Promise<void>;
@@ -33,12 +35,14 @@ export async function startOAuthServer(env: Record<string, string> = {}): Promis
   await built.app.listen({ host: '127.0.0.1', port: 0 });
   const issuer = `http://127.0.0.1:${(built.app.server.address() as AddressInfo).port}`;
   built.setPublicUrl(issuer);
-  const admin = async <T>(path: string, body: unknown): Promise<T> => {
-    const res = await fetch(`${issuer}/admin/v1${path}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
+  const adminRequest = (method: string, path: string, body?: unknown, key = adminKey): Promise<Response> =>
+    fetch(`${issuer}/admin/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
+  const admin = async <T>(path: string, body: unknown): Promise<T> => {
+    const res = await adminRequest('POST', path, body);
     const json = await res.json();
     if (res.status !== 201) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`);
     return json as T;
@@ -48,6 +52,7 @@ export async function startOAuthServer(env: Record<string, string> = {}): Promis
     issuer,
     adminKey,
     logs,
+    adminRequest,
     createClient: (body) => admin<ClientView & { client_secret?: string }>('/clients', body),
     createUser: (username, password) => admin<{ id: string }>('/users', { username, password }),
     close: async () => {
@@ -62,7 +67,7 @@ export async function postForm(
   url: string,
   params: Record<string, string | string[]>,
   headers: Record<string, string> = {},
-): Promise<{ status: number; headers: Headers; json: Record<string, unknown> | null; text: string }> {
+): Promise<Answer> {
   const body = new URLSearchParams();
   for (const [name, value] of Object.entries(params))
     for (const v of Array.isArray(value) ? value : [value]) body.append(name, v);
@@ -71,6 +76,18 @@ export async function postForm(
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
     body,
   });
+  return answer(res);
+}
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  json: Record<string, unknown> | null;
+  text: string;
+}
+
+/** Status, headers, the body text, and the body as a JSON object (null when empty or not JSON). */
+export async function answer(res: Response): Promise<Answer> {
   const text = await res.text();
   let json: Record<string, unknown> | null = null;
   try {

@@ -28,16 +28,7 @@ describe('signed pin set and SDK config', () => {
   });
   after(() => server.close());
 
-  function admin(method: string, path: string, body?: unknown) {
-    return fetch(`${server.issuer}/admin/v1${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${server.adminKey}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-  }
+  const admin = (method: string, path: string, body?: unknown) => server.adminRequest(method, path, body);
   async function pinSet(): Promise<Record<string, unknown>> {
     const res = await fetch(`${server.issuer}/.well-known/portcullis/pins`);
     assert.equal(res.headers.get('content-type'), 'application/jose');

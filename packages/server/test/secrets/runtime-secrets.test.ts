@@ -17,13 +17,7 @@ describe('runtime secrets', () => {
   });
   after(() => server.close());
 
-  function admin(method: string, path: string, body?: unknown, key = server.adminKey) {
-    return fetch(`${server.issuer}/admin/v1${path}`, {
-      method,
-      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-  }
+  const admin = (method: string, path: string, body?: unknown, key?: string) => server.adminRequest(method, path, body, key);
   const attestAs = (key: ProofKey, appId = APP) =>
     attestationToken(server, key, { app_id: appId, device_id: `d-${key.jkt.slice(0, 8)}` });
 

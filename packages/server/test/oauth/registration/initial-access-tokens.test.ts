@@ -3,19 +3,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { AdminRole, AuditEntry } from '@portcullis/protocol';
+import type { InitialAccessTokenView } from '../../../src/oauth/registration/initial-access-tokens.ts';
 import { type OAuthServer, startOAuthServer } from '../start-oauth-server.ts';
 import { adminCall, issueInitialAccessToken, register } from './registration-fixtures.ts';
-
-interface Listed {
-  id: string;
-  max_uses: number;
-  uses: number;
-  scopes: string[];
-  created_by: string | null;
-  created_at: string;
-  expires_at: string;
-  revoked_at: string | null;
-}
 
 describe('admin API: initial access tokens', () => {
   let server: OAuthServer;
@@ -27,7 +17,7 @@ describe('admin API: initial access tokens', () => {
   const list = async (key?: string) => {
     const res = await adminCall(server, 'GET', '/initial-access-tokens', undefined, key);
     assert.equal(res.status, 200, res.text);
-    return { text: res.text, tokens: (res.json as { initial_access_tokens: Listed[] }).initial_access_tokens };
+    return { text: res.text, tokens: (res.json as { initial_access_tokens: InitialAccessTokenView[] }).initial_access_tokens };
   };
   const audit = async () => ((await adminCall(server, 'GET', '/audit?limit=1000')).json as { entries: AuditEntry[] }).entries;
 

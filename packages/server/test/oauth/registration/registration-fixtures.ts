@@ -1,24 +1,8 @@
 // Raw HTTP helpers for the dynamic registration tests: the admin API for initial access tokens,
 // and the RFC 7591 / RFC 7592 endpoints without a client library in the way.
-import type { OAuthServer } from '../start-oauth-server.ts';
+import { type Answer, answer, type OAuthServer } from '../start-oauth-server.ts';
 
-export interface Answer {
-  status: number;
-  headers: Headers;
-  json: Record<string, unknown> | null;
-  text: string;
-}
-
-async function answer(res: Response): Promise<Answer> {
-  const text = await res.text();
-  let json: Record<string, unknown> | null = null;
-  try {
-    json = text ? (JSON.parse(text) as Record<string, unknown>) : null;
-  } catch {
-    json = null;
-  }
-  return { status: res.status, headers: res.headers, json, text };
-}
+export type { Answer };
 
 /** One call to the admin API; `key` defaults to the bootstrap admin key. */
 export async function adminCall(server: OAuthServer, method: string, path: string, body?: unknown, key = server.adminKey) {

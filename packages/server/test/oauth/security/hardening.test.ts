@@ -14,12 +14,7 @@ describe('hardening from the security review', () => {
     await server.createUser('mallory', PASSWORD);
   });
   after(() => server.close());
-  const admin = (key: string, method: string, path: string, body?: unknown) =>
-    fetch(`${server.issuer}/admin/v1${path}`, {
-      method,
-      headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
+  const admin = (key: string, method: string, path: string, body?: unknown) => server.adminRequest(method, path, body, key);
 
   it('a form with thousands of repeated parameters is refused at once, not parsed quadratically', async () => {
     const started = Date.now();
