@@ -56,6 +56,36 @@ export interface AppReleaseView {
   revoked_at: string | null;
 }
 
+/** A device as the admin API lists it (`portcullis devices`). */
+export interface DeviceView {
+  device_id: string;
+  status: 'active' | 'denied';
+  policy: 'default' | 'always-pass';
+  policy_expires_at: string | null;
+  app_id: string;
+  platform: string;
+  /** RFC 7638 thumbprint of the app-instance key it last attested with. */
+  key_thumbprint: string;
+  first_seen: string;
+  last_seen: string;
+  last_verdict: string;
+}
+
+/** A runtime secret's latest version, never its value (`portcullis secrets`). */
+export interface SecretView {
+  name: string;
+  version: number;
+  app_id: string | null;
+  created_at: string;
+}
+
+/** The pin set as admins edit it (`portcullis pins`); `pins` maps a host to its primary then backup SPKI pins. */
+export interface PinSetView {
+  version: number;
+  managed_trust_roots: boolean;
+  pins: Record<string, string[]>;
+}
+
 export interface AuditEntry {
   id: string;
   at: string;

@@ -1,20 +1,12 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import type { AppReleaseView as AppRelease } from '@portcullis/protocol';
 import type { Command } from 'commander';
 import { pathSegment } from '../admin-client.ts';
 import { UsageError } from '../cli-error.ts';
 import type { CliIo } from '../cli-io.ts';
 import { formatTable, toOneLine, writeJson, writeLine } from '../output.ts';
 import { verbContext } from '../verb-context.ts';
-
-interface AppRelease {
-  id: string;
-  app_id: string;
-  version: string | null;
-  digest: string;
-  created_at: string;
-  revoked_at: string | null;
-}
 
 /** SHA-256 of a file, streamed: the artifact never leaves this machine, only its digest does. */
 async function digestOf(file: string): Promise<string> {

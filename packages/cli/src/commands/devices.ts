@@ -1,21 +1,10 @@
+import type { DeviceView as Device } from '@portcullis/protocol';
 import type { Command } from 'commander';
 import { pathSegment } from '../admin-client.ts';
 import { UsageError } from '../cli-error.ts';
 import type { CliIo } from '../cli-io.ts';
 import { formatTable, toOneLine, writeJson, writeLine, writeResult } from '../output.ts';
 import { verbContext } from '../verb-context.ts';
-
-interface Device {
-  device_id: string;
-  status: string;
-  policy: string;
-  policy_expires_at: string | null;
-  app_id: string;
-  platform: string;
-  last_seen: string;
-  last_verdict: string;
-  key_thumbprint: string;
-}
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 

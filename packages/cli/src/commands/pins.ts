@@ -1,15 +1,10 @@
+import type { PinSetView } from '@portcullis/protocol';
 import type { Command } from 'commander';
 import { pathSegment } from '../admin-client.ts';
 import { UsageError } from '../cli-error.ts';
 import type { CliIo } from '../cli-io.ts';
 import { formatTable, writeJson, writeLine } from '../output.ts';
 import { verbContext } from '../verb-context.ts';
-
-interface PinSetView {
-  version: number;
-  managed_trust_roots: boolean;
-  pins: Record<string, string[]>;
-}
 
 export function addPinsCommands(program: Command, io: CliIo): void {
   const pins = program.command('pins').description('certificate pins the SDK enforces, delivered as a signed, versioned pin set');

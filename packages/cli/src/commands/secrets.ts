@@ -1,3 +1,4 @@
+import type { SecretView } from '@portcullis/protocol';
 import type { Command } from 'commander';
 import { pathSegment } from '../admin-client.ts';
 import { UsageError } from '../cli-error.ts';
@@ -5,13 +6,6 @@ import type { CliIo } from '../cli-io.ts';
 import { formatTable, toOneLine, writeJson, writeLine, writeResult } from '../output.ts';
 import { readPasswordFromStdin } from '../read-password.ts';
 import { verbContext } from '../verb-context.ts';
-
-interface SecretView {
-  name: string;
-  version: number;
-  app_id: string | null;
-  created_at: string;
-}
 
 export function addSecretsCommands(program: Command, io: CliIo): void {
   const secrets = program

@@ -1,3 +1,4 @@
+import type { DeviceView } from '@portcullis/protocol';
 import type { Kysely, Selectable } from 'kysely';
 import type { Database } from '../db/index.ts';
 import { InvalidRequest, NotFound } from '../http/errors.ts';
@@ -5,18 +6,7 @@ import type { AttestationTables } from './tables.ts';
 
 type DeviceRow = Selectable<AttestationTables['devices']>;
 
-export interface DeviceView {
-  device_id: string;
-  status: 'active' | 'denied';
-  policy: 'default' | 'always-pass';
-  policy_expires_at: string | null;
-  app_id: string;
-  platform: string;
-  key_thumbprint: string;
-  first_seen: string;
-  last_seen: string;
-  last_verdict: string;
-}
+export type { DeviceView };
 
 /** What the admins decided about a device, for the verdict. */
 export type DeviceStanding = 'denied' | 'always-pass' | 'default';

@@ -1,14 +1,11 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
+import type { PinSetView } from '@portcullis/protocol';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/index.ts';
 import { InvalidRequest, NotFound } from '../http/errors.ts';
 
-export interface PinSetView {
-  version: number;
-  managed_trust_roots: boolean;
-  pins: Record<string, string[]>;
-}
+export type { PinSetView };
 
 // RFC 7469 §2.4: pin-sha256 is the base64 SHA-256 of the DER SubjectPublicKeyInfo.
 const PIN = /^sha256\/[A-Za-z0-9+/]{43}=$/;

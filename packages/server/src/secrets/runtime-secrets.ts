@@ -1,14 +1,10 @@
+import type { SecretView } from '@portcullis/protocol';
 import type { Kysely } from 'kysely';
 import { type Database, isUniqueViolation } from '../db/index.ts';
 import { Conflict, InvalidRequest, NotFound } from '../http/errors.ts';
 import type { Envelope } from '../keys/index.ts';
 
-export interface SecretView {
-  name: string;
-  version: number;
-  app_id: string | null;
-  created_at: string;
-}
+export type { SecretView };
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const MAX_VALUE_BYTES = 16_384;
