@@ -61,3 +61,49 @@ export async function openPostgresTestDatabase(url: string): Promise<TestDatabas
     },
   };
 }
+
+export interface ScratchDatabase {
+  /** The connection URL of the new database. */
+  url: string;
+  /** Drops it, retrying while PostgreSQL's own autovacuum worker is still connected to it. */
+  drop(): Promise<void>;
+}
+
+/**
+ * A new, empty PostgreSQL database next to the one `url` names, for tests that start whole
+ * servers on it. Dropping it `WITH (FORCE)` cannot end an autovacuum worker (that takes a
+ * superuser), and plain DROP refuses while one is connected, so `drop()` waits the worker out.
+ */
+export async function createScratchDatabase(url: string, prefix: string): Promise<ScratchDatabase> {
+  const name = `${prefix}_${randomBytes(5).toString('hex')}`;
+  await withClient(url, (client) => client.query(`create database ${name}`));
+  const scratch = new URL(url);
+  scratch.pathname = `/${name}`;
+  return {
+    url: scratch.toString(),
+    drop: () =>
+      withClient(url, async (client) => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await client.query(`drop database if exists ${name} with (force)`);
+            return;
+          } catch (err) {
+            // 42501: a backend of another role (autovacuum); 55006: still in use.
+            const code = (err as { code?: string }).code;
+            if (attempt >= 50 || (code !== '42501' && code !== '55006')) throw err;
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+        }
+      }),
+  };
+}
+
+async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await use(client);
+  } finally {
+    await client.end();
+  }
+}

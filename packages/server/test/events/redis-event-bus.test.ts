@@ -4,11 +4,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import pg from 'pg';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { createRedisEventBus } from '../../src/events/index.ts';
-import { POSTGRES_URL, REDIS_URL, SKIP_POSTGRES, SKIP_REDIS } from '../db/open-test-database.ts';
+import {
+  createScratchDatabase,
+  POSTGRES_URL,
+  REDIS_URL,
+  type ScratchDatabase,
+  SKIP_POSTGRES,
+  SKIP_REDIS,
+} from '../db/open-test-database.ts';
 
 function waitFor(condition: () => boolean, timeoutMs = 3000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -51,23 +57,16 @@ describe('Redis change-event bus', { skip: SKIP_REDIS }, () => {
 });
 
 describe('two nodes on PostgreSQL and Redis', { skip: SKIP_POSTGRES || SKIP_REDIS }, () => {
-  const name = `portcullis_nodes_${randomBytes(5).toString('hex')}`;
   const dirs: string[] = [];
+  let database: ScratchDatabase | undefined;
   after(async () => {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-    const client = new pg.Client({ connectionString: POSTGRES_URL });
-    await client.connect();
-    await client.query(`drop database if exists ${name} with (force)`);
-    await client.end();
+    await database?.drop();
   });
 
   test("a key rotation on one node reaches the other node's JWKS and signer without a restart", async () => {
-    const client = new pg.Client({ connectionString: POSTGRES_URL });
-    await client.connect();
-    await client.query(`create database ${name}`);
-    await client.end();
-    const url = new URL(POSTGRES_URL!);
-    url.pathname = `/${name}`;
+    database = await createScratchDatabase(POSTGRES_URL!, 'portcullis_nodes');
+    const url = database.url;
     const masterKey = randomBytes(32).toString('hex');
     const node = async () => {
       const dir = mkdtempSync(join(tmpdir(), 'portcullis-node-'));
@@ -75,7 +74,7 @@ describe('two nodes on PostgreSQL and Redis', { skip: SKIP_POSTGRES || SKIP_REDI
       const config = loadConfig({
         env: {
           PORTCULLIS_DATA_DIR: dir,
-          PORTCULLIS_DATABASE_URL: url.toString(),
+          PORTCULLIS_DATABASE_URL: url,
           PORTCULLIS_REDIS_URL: REDIS_URL,
           PORTCULLIS_MASTER_KEY: masterKey,
         },

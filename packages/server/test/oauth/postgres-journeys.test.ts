@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
-import { POSTGRES_URL, SKIP_POSTGRES } from '../db/open-test-database.ts';
+import { createScratchDatabase, POSTGRES_URL, type ScratchDatabase, SKIP_POSTGRES } from '../db/open-test-database.ts';
 import { exchangeCode, obtainCode, PASSWORD, TestBrowser } from './security/authorize/authorize-flow.ts';
 import { basic, type OAuthServer, postForm, startOAuthServer } from './start-oauth-server.ts';
 
@@ -11,24 +9,16 @@ import { basic, type OAuthServer, postForm, startOAuthServer } from './start-oau
  * PostgreSQL the scale-out deployment uses; the rest of the OAuth suites run on SQLite.
  */
 describe('OAuth journeys on PostgreSQL', { skip: SKIP_POSTGRES }, () => {
-  const name = `portcullis_oauth_${randomBytes(5).toString('hex')}`;
+  let database: ScratchDatabase;
   let server: OAuthServer;
   before(async () => {
-    const admin = new pg.Client({ connectionString: POSTGRES_URL });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    await admin.end();
-    const url = new URL(POSTGRES_URL!);
-    url.pathname = `/${name}`;
-    server = await startOAuthServer({ PORTCULLIS_DATABASE_URL: url.toString() });
+    database = await createScratchDatabase(POSTGRES_URL!, 'portcullis_oauth');
+    server = await startOAuthServer({ PORTCULLIS_DATABASE_URL: database.url });
     await server.createUser('alice', PASSWORD);
   });
   after(async () => {
     await server?.close();
-    const admin = new pg.Client({ connectionString: POSTGRES_URL });
-    await admin.connect();
-    await admin.query(`drop database if exists ${name} with (force)`);
-    await admin.end();
+    await database?.drop();
   });
   const token = () => `${server.issuer}/oauth/token`;
 

@@ -7,8 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import pg from 'pg';
-import { POSTGRES_URL, SKIP_POSTGRES } from '../db/open-test-database.ts';
+import { createScratchDatabase, POSTGRES_URL, SKIP_POSTGRES } from '../db/open-test-database.ts';
 import { runFailingServer, serverEnv, startServer } from './spawn-server.ts';
 
 const dirs: string[] = [];
@@ -189,15 +188,10 @@ test('an unreachable database is one line naming PORTCULLIS_DATABASE_URL, withou
 
 describe('on PostgreSQL', { skip: SKIP_POSTGRES }, () => {
   test('users and keys persist across restarts with PORTCULLIS_DATABASE_URL', async () => {
-    const name = `portcullis_serve_${randomBytes(5).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: POSTGRES_URL });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    const url = new URL(POSTGRES_URL!);
-    url.pathname = `/${name}`;
+    const database = await createScratchDatabase(POSTGRES_URL!, 'portcullis_serve');
     const dir = tempDir();
     const adminKey = randomBytes(32).toString('base64url');
-    const env = serverEnv(join(dir, 'data'), { PORTCULLIS_DATABASE_URL: url.toString(), PORTCULLIS_ADMIN_KEY: adminKey });
+    const env = serverEnv(join(dir, 'data'), { PORTCULLIS_DATABASE_URL: database.url, PORTCULLIS_ADMIN_KEY: adminKey });
     try {
       const first = await startServer(env, join(dir, 'r1.json'));
       const created = await fetch(`${first.ready.admin}/users`, {
@@ -216,8 +210,7 @@ describe('on PostgreSQL', { skip: SKIP_POSTGRES }, () => {
       );
       assert.equal(await second.stop(), 0);
     } finally {
-      await admin.query(`drop database if exists ${name} with (force)`);
-      await admin.end();
+      await database.drop();
     }
   });
 });
