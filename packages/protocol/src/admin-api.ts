@@ -106,3 +106,65 @@ export interface ReadyInfo {
   admin: string;
   ca_cert: string | null;
 }
+
+/** Whether a protected API route demands an attestation token (`Portcullis-Attestation`). */
+export const API_ATTESTATION_MODES = ['required', 'optional', 'off'] as const;
+export type ApiAttestationMode = (typeof API_ATTESTATION_MODES)[number];
+/** How calls to a route must be sender-constrained: DPoP proof (RFC 9449), client certificate (RFC 8705), either, or not at all. */
+export const API_BINDINGS = ['dpop', 'mtls', 'any', 'none'] as const;
+export type ApiBinding = (typeof API_BINDINGS)[number];
+/** How the gateway tells the upstream who called: `X-Portcullis-*` headers, a signed JWT, or nothing. */
+export const API_IDENTITY_MODES = ['headers', 'jwt', 'none'] as const;
+export type ApiIdentityMode = (typeof API_IDENTITY_MODES)[number];
+/** What a route's rate limit counts per. */
+export const RATE_LIMIT_KEYS = ['route', 'client', 'user', 'device', 'ip'] as const;
+export type RateLimitKey = (typeof RATE_LIMIT_KEYS)[number];
+
+export interface ApiRateLimit {
+  /** Requests allowed per window and key. */
+  limit: number;
+  window_s: number;
+  per: RateLimitKey;
+}
+
+export interface ApiInjection {
+  /** The upstream request header that receives the secret, e.g. `X-Api-Key` or `Authorization`. */
+  header: string;
+  /** The runtime secret's name (`portcullis secrets add`). */
+  secret: string;
+}
+
+/** A protected API route (`portcullis api`). */
+export interface ApiRouteView {
+  id: string;
+  /** The Host it answers for (port ignored), or null for any host. */
+  host: string | null;
+  /** The path prefix it answers for; `/` for every path. */
+  path_prefix: string;
+  /** Where requests go: an http(s) origin, optionally with a base path. */
+  upstream: string;
+  /** Remove `path_prefix` before forwarding. */
+  strip_prefix: boolean;
+  /** Accepted methods, or null for any. */
+  methods: string[] | null;
+  /** `off`: no access token is needed (a public route; attestation may still be). */
+  auth: 'required' | 'off';
+  /** Every one of these must be in the access token's scope. */
+  scopes: string[];
+  /** The `aud` the access token must carry (RFC 8707 resource); null: this server's issuer. */
+  audience: string | null;
+  attestation: ApiAttestationMode;
+  binding: ApiBinding;
+  identity: ApiIdentityMode;
+  /** Browser origins allowed to call it (CORS); empty: none. */
+  cors_origins: string[];
+  rate_limit: ApiRateLimit | null;
+  /** Largest request body forwarded, in bytes. */
+  body_limit: number;
+  /** How long the upstream may take to answer (headers), in milliseconds. */
+  timeout_ms: number;
+  inject: ApiInjection[];
+  /** Compare the path prefix case-sensitively (the default), as most upstreams do. */
+  case_sensitive: boolean;
+  created_at: string;
+}

@@ -15,6 +15,8 @@ export const ERROR_CODES = [
   'rate_limited',
   'server_error',
   'service_unavailable',
+  'bad_gateway',
+  'gateway_timeout',
   // RFC 6750 §3.1 bearer-token errors, used by the admin API and protected resources.
   'invalid_token',
   'insufficient_scope',
@@ -37,6 +39,8 @@ export const ERROR_CODES = [
   'interaction_required',
   // App attestation (packages/protocol/ATTESTATION.md).
   'attestation_failed',
+  'attestation_required',
+  'attestation_invalid',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { AdminKeys, AuditLog, adminPlugin } from './admin/index.ts';
 import { Attestation, attestationRoutes } from './attestation/index.ts';
@@ -6,6 +7,7 @@ import type { Config } from './config/index.ts';
 import { migrateToLatest, openDatabase } from './db/index.ts';
 import { LoginThrottle, Users } from './directory/index.ts';
 import { createInProcessEventBus, createRedisEventBus, type EventBus } from './events/index.ts';
+import { ApiRoutes, createMemoryRateLimiter, createRedisRateLimiter, Gateway } from './gateway/index.ts';
 import { frameworkErrors, registerErrorHandling } from './http/error-handler.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
 import { registerValidation } from './http/validation.ts';
@@ -38,6 +40,11 @@ export interface PortcullisApp {
   setMtlsUrl(url: string): void;
   /** The SPKI pin of the server's TLS key, so the pin set always includes it. */
   setServerPin(pin: string): void;
+  /**
+   * Every listener's request handler: protected API routes (gateway/) first, then the app's own
+   * routes. `app.inject()` bypasses the gateway; tests of it use a real port.
+   */
+  handle(req: IncomingMessage, res: ServerResponse): void;
 }
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
@@ -117,7 +124,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       loginThrottle: new LoginThrottle(database.db),
       oauth: await OAuth.open(database.db, digests, bus, config.maxTokenLifetime),
       attestation: await Attestation.open(database.db, digests, bus),
-      secrets: new RuntimeSecrets(database.db, envelope),
+      apiRoutes: await ApiRoutes.open(database.db, bus),
+      secrets: new RuntimeSecrets(database.db, envelope, bus),
       pins: new PinSet(database.db),
       metrics: new Metrics(),
       serverPin: () => serverPin,
@@ -126,12 +134,26 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       publicUrl: () => publicUrl,
       mtlsUrl: () => mtlsUrl,
     };
-    const app = createFastify(config, options, services);
+    let gateway: Gateway | undefined;
+    const app = createFastify(config, options, services, (req, res, next) =>
+      gateway ? gateway.handle(req, res, next) : next(req, res),
+    );
+    const limiter = config.redisUrl
+      ? await createRedisRateLimiter(config.redisUrl, (err) =>
+          app.log.warn({ err: String(err) }, 'rate limit counters unreachable'),
+        )
+      : createMemoryRateLimiter();
+    gateway = new Gateway({ services, routes: services.apiRoutes, limiter, log: app.log });
+    const started = gateway;
+    app.addHook('onClose', async () => {
+      await started.close();
+    });
     await app.ready();
     return {
       app,
       services,
       bootstrapAdminKey,
+      handle: (req, res) => started.handle(req, res, (rq, rs) => app.routing(rq, rs)),
       setPublicUrl(url: string) {
         if (!config.publicUrl) publicUrl = url;
       },
@@ -149,8 +171,17 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   }
 }
 
-function createFastify(config: Config, options: BuildAppOptions, services: Services): FastifyInstance {
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+function createFastify(
+  config: Config,
+  options: BuildAppOptions,
+  services: Services,
+  front: (req: IncomingMessage, res: ServerResponse, next: Handler) => void,
+): FastifyInstance {
   const app = Fastify({
+    // The gateway sees each request first and hands Fastify those that are not for a protected API.
+    serverFactory: (handler) => createServer((req, res) => front(req, res, handler)),
     logger:
       options.logger === false
         ? false
@@ -195,6 +226,7 @@ function createFastify(config: Config, options: BuildAppOptions, services: Servi
   app.addHook('onClose', async () => {
     services.oauth.close();
     services.attestation.close();
+    services.apiRoutes.close();
     services.signingKeys.close();
     await services.bus.close();
     await services.database.close();

@@ -84,11 +84,14 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
     });
     if (tls && config.httpsPort !== 'off') {
       const port = config.httpsPort;
-      https = await listenHttps(app, { host: config.host, port, tls, clientCas: clientCas(config.mtlsCa, tls.caCert) }).catch(
-        (err) => {
-          throw listenError(err, port, 'PORTCULLIS_HTTPS_PORT');
-        },
-      );
+      https = await listenHttps(built.handle, {
+        host: config.host,
+        port,
+        tls,
+        clientCas: clientCas(config.mtlsCa, tls.caCert),
+      }).catch((err) => {
+        throw listenError(err, port, 'PORTCULLIS_HTTPS_PORT');
+      });
       const bound = (https.address() as AddressInfo).port;
       built.setMtlsUrl(`https://${new URL(built.services.publicUrl()).hostname}:${bound}`);
       built.setServerPin(spkiPin(tls.cert));

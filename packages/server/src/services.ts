@@ -5,6 +5,7 @@ import type { Config } from './config/index.ts';
 import type { DatabaseHandle } from './db/index.ts';
 import type { LoginThrottle, Users } from './directory/index.ts';
 import type { EventBus } from './events/index.ts';
+import type { ApiRoutes } from './gateway/index.ts';
 import type { Envelope } from './keys/envelope.ts';
 import type { SecretDigests } from './keys/secret-digests.ts';
 import type { SigningKeys } from './keys/signing-keys.ts';
@@ -25,6 +26,7 @@ export interface Services {
   loginThrottle: LoginThrottle;
   oauth: OAuth;
   attestation: Attestation;
+  apiRoutes: ApiRoutes;
   secrets: RuntimeSecrets;
   pins: PinSet;
   metrics: Metrics;

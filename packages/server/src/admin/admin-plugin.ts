@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { registerAppsAdminRoutes, registerDevicesAdminRoutes, registerPolicyAdminRoutes } from '../attestation/index.ts';
 import { registerUsersAdminRoutes } from '../directory/routes.ts';
+import { registerGatewayAdminRoutes } from '../gateway/index.ts';
 import { ADMIN_ERROR_RESPONSES } from '../http/schemas.ts';
 import { registerKeysAdminRoutes } from '../keys/routes.ts';
 import { registerClientsAdminRoutes } from '../oauth/index.ts';
@@ -70,4 +71,5 @@ export async function adminPlugin(app: FastifyInstance, services: Services): Pro
   registerSecretsAdminRoutes(app, services);
   registerPinningAdminRoutes(app, services);
   registerInitialAccessTokenAdminRoutes(app, services);
+  registerGatewayAdminRoutes(app, services);
 }

@@ -1,6 +1,7 @@
 import type { AdminTables } from '../admin/tables.ts';
 import type { AttestationTables } from '../attestation/tables.ts';
 import type { DirectoryTables } from '../directory/tables.ts';
+import type { GatewayTables } from '../gateway/tables.ts';
 import type { KeysTables } from '../keys/tables.ts';
 import type { OAuthTables } from '../oauth/tables.ts';
 import type { PinningTables } from '../pinning/tables.ts';
@@ -11,6 +12,7 @@ export interface Database
   extends AdminTables,
     AttestationTables,
     DirectoryTables,
+    GatewayTables,
     KeysTables,
     OAuthTables,
     PinningTables,

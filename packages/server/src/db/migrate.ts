@@ -11,6 +11,7 @@ import * as mtls from './migrations/0007-mtls.ts';
 import * as attestation from './migrations/0008-attestation.ts';
 import * as secrets from './migrations/0009-secrets.ts';
 import * as pinning from './migrations/0010-pinning.ts';
+import * as gateway from './migrations/0011-gateway.ts';
 
 /** The ordered list of migrations this code knows. Append only. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -24,6 +25,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0008-attestation': attestation,
   '0009-secrets': secrets,
   '0010-pinning': pinning,
+  '0011-gateway': gateway,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

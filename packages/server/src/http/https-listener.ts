@@ -1,5 +1,5 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
-import type { FastifyInstance } from 'fastify';
 import type { TlsIdentity } from '../keys/index.ts';
 
 export interface HttpsListenerOptions {
@@ -15,7 +15,10 @@ export interface HttpsListenerOptions {
  * never required at the TLS layer: the endpoints that use them (mTLS client authentication,
  * certificate-bound tokens) check them per RFC 8705, so a browser without one still connects.
  */
-export async function listenHttps(app: FastifyInstance, options: HttpsListenerOptions): Promise<Server> {
+export async function listenHttps(
+  handle: (req: IncomingMessage, res: ServerResponse) => void,
+  options: HttpsListenerOptions,
+): Promise<Server> {
   const server = createServer(
     {
       cert: options.tls.cert,
@@ -25,7 +28,7 @@ export async function listenHttps(app: FastifyInstance, options: HttpsListenerOp
       ...(options.clientCas.length > 0 ? { ca: options.clientCas } : {}),
       minVersion: 'TLSv1.2',
     },
-    (req, res) => app.routing(req, res),
+    handle,
   );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

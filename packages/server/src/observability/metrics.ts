@@ -24,6 +24,13 @@ export class Metrics {
     help: 'Signed pin sets served',
     registers: [this.registry],
   });
+  readonly gatewayRequests = new Histogram({
+    name: 'portcullis_gateway_request_duration_seconds',
+    help: 'Protected API requests by route id and outcome (forwarded, refused, upstream_error), with their duration',
+    labelNames: ['route', 'outcome', 'status_code'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [this.registry],
+  });
   readonly #duration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP request duration in seconds, by method, route template and status code',

@@ -1,2 +1,2 @@
 export { registerSecretsAdminRoutes, secretsRoutes } from './routes.ts';
-export { RuntimeSecrets, type SecretView } from './runtime-secrets.ts';
+export { RuntimeSecrets, SECRETS_CHANGED, type SecretView } from './runtime-secrets.ts';

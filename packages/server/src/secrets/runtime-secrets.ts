@@ -1,6 +1,7 @@
 import type { SecretView } from '@portcullis/protocol';
 import type { Kysely } from 'kysely';
 import { type Database, isUniqueViolation } from '../db/index.ts';
+import type { EventBus } from '../events/index.ts';
 import { Conflict, InvalidRequest, NotFound } from '../http/errors.ts';
 import type { Envelope } from '../keys/index.ts';
 
@@ -9,6 +10,8 @@ export type { SecretView };
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const MAX_VALUE_BYTES = 16_384;
 const context = (name: string, version: number) => `runtime_secret:${name}:${version}`;
+/** Published (to every node) when a secret is added, updated or removed. */
+export const SECRETS_CHANGED = 'secrets.changed';
 
 /**
  * Runtime secrets: the API keys and client secrets an app needs but must not ship with. Stored
@@ -18,10 +21,12 @@ const context = (name: string, version: number) => `runtime_secret:${name}:${ver
 export class RuntimeSecrets {
   readonly #db: Kysely<Database>;
   readonly #envelope: Envelope;
+  readonly #bus: EventBus;
 
-  constructor(db: Kysely<Database>, envelope: Envelope) {
+  constructor(db: Kysely<Database>, envelope: Envelope, bus: EventBus) {
     this.#db = db;
     this.#envelope = envelope;
+    this.#bus = bus;
   }
 
   async add(name: string, value: string, appId: string | null): Promise<SecretView> {
@@ -53,6 +58,7 @@ export class RuntimeSecrets {
       if (isUniqueViolation(err)) throw new Conflict(`secret ${name} was changed at the same moment; try again`);
       throw err;
     }
+    await this.#bus.publish(SECRETS_CHANGED, { name });
     return { name, version, app_id: appId, created_at: new Date(row.created_at).toISOString() };
   }
 
@@ -79,6 +85,22 @@ export class RuntimeSecrets {
   async remove(name: string): Promise<void> {
     const result = await this.#db.deleteFrom('runtime_secrets').where('name', '=', name).executeTakeFirst();
     if (Number(result.numDeletedRows) === 0) throw new NotFound(`no secret named ${name}`);
+    await this.#bus.publish(SECRETS_CHANGED, { name });
+  }
+
+  /**
+   * The current value whatever its app scope, for the gateway to inject into upstream requests
+   * (server side: no app ever sees it), or null when there is no such secret.
+   */
+  async valueForGateway(name: string): Promise<string | null> {
+    const row = await this.#db
+      .selectFrom('runtime_secrets')
+      .selectAll()
+      .where('name', '=', name)
+      .orderBy('version', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? this.#envelope.open(row.sealed, context(row.name, row.version)) : null;
   }
 
   /** The current value for an app, or null when there is none it may read (unknown and foreign look alike). */

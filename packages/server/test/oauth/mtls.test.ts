@@ -23,7 +23,7 @@ describe('mutual TLS client authentication and certificate-bound tokens (RFC 870
     const tls = await loadTlsIdentity({ dataDir: mkdtempSync(`${tmpdir()}/portcullis-mtls-`), hostnames: [] });
     serverCa = tls.caCert!;
     trustedCa = await makeCa('Example Corp client CA');
-    https = await listenHttps(server.built.app, { host: '127.0.0.1', port: 0, tls, clientCas: [trustedCa.cert] });
+    https = await listenHttps(server.built.handle, { host: '127.0.0.1', port: 0, tls, clientCas: [trustedCa.cert] });
     mtlsUrl = `https://127.0.0.1:${(https.address() as AddressInfo).port}`;
     server.built.setMtlsUrl(mtlsUrl);
   });

@@ -1,0 +1,33 @@
+import { PROOF_MAX_AGE_S, PROOF_MAX_FUTURE_S } from '../oauth/index.ts';
+
+/** Every proof is refused once older than this, so a record of it need not outlive it. */
+const GENERATION_MS = (PROOF_MAX_AGE_S + PROOF_MAX_FUTURE_S + 1) * 1000;
+
+/**
+ * DPoP proof `jti`s seen by this node (RFC 9449 §11.1), in memory: two generations of one proof
+ * lifetime each, so a record lives between one and two lifetimes, every lookup and insert is O(1),
+ * and forgetting is dropping a whole generation rather than sweeping entries.
+ */
+export class UsedProofs {
+  #current = new Set<string>();
+  #previous = new Set<string>();
+  #rotatedAt = Date.now();
+
+  /** Records `id`; false when it was recorded already (a replay). */
+  spend(id: string): boolean {
+    const now = Date.now();
+    if (now - this.#rotatedAt >= GENERATION_MS) {
+      // After a long quiet spell both generations are stale.
+      this.#previous = now - this.#rotatedAt >= 2 * GENERATION_MS ? new Set() : this.#current;
+      this.#current = new Set();
+      this.#rotatedAt = now;
+    }
+    if (this.#current.has(id) || this.#previous.has(id)) return false;
+    this.#current.add(id);
+    return true;
+  }
+
+  get size(): number {
+    return this.#current.size + this.#previous.size;
+  }
+}

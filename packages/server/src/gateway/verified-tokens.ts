@@ -1,0 +1,53 @@
+import { createHash } from 'node:crypto';
+
+interface Entry<T> {
+  value: T;
+  /** Milliseconds since the epoch after which the entry is useless (the token's `exp`). */
+  expiresAt: number;
+}
+
+/**
+ * Results of verifying tokens, keyed by a hash of the token (the token itself is not kept), each
+ * dropped when its token expires. Bounded: when full, the oldest entry goes first. A token is a
+ * signed, immutable value, so its verification result stays true until it expires or is revoked,
+ * and the caller checks revocation on every hit; only the per-request DPoP proof needs a signature
+ * check each time.
+ */
+export class VerifiedTokens<T> {
+  readonly #entries = new Map<string, Entry<T>>();
+  readonly #max: number;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  static keyOf(token: string): string {
+    return createHash('sha256').update(token).digest('base64url');
+  }
+
+  get(key: string, now: number): T | undefined {
+    const entry = this.#entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expiresAt <= now) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry.value;
+  }
+
+  set(key: string, value: T, expiresAt: number): void {
+    if (this.#entries.size >= this.#max) {
+      const oldest = this.#entries.keys().next();
+      if (!oldest.done) this.#entries.delete(oldest.value);
+    }
+    this.#entries.set(key, { value, expiresAt });
+  }
+
+  delete(key: string): void {
+    this.#entries.delete(key);
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+}

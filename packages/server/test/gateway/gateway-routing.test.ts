@@ -1,0 +1,297 @@
+import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { answer, type OAuthServer, startOAuthServer } from '../oauth/start-oauth-server.ts';
+import { addRoute, startUpstream, type Upstream } from './gateway-fixtures.ts';
+
+/** A raw HTTP/1.1 request (fetch would normalise the path and cannot set Host). */
+function rawRequest(
+  base: string,
+  path: string,
+  headers: Record<string, string> = {},
+  method = 'GET',
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: url.hostname, port: url.port, path, method, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        body += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('gateway: routes, paths and forwarding', () => {
+  let server: OAuthServer;
+  let upstream: Upstream;
+  let other: Upstream;
+  before(async () => {
+    server = await startOAuthServer();
+    upstream = await startUpstream();
+    other = await startUpstream();
+    await addRoute(server, { match: '/books', upstream: `${upstream.url}/v1`, auth: 'off', attestation: 'off' });
+    await addRoute(server, { match: '/books/admin', upstream: other.url, auth: 'off', attestation: 'off', strip_prefix: true });
+    await addRoute(server, { match: 'shop.example.test', upstream: other.url, auth: 'off', attestation: 'off' });
+    await addRoute(server, {
+      match: '/readonly',
+      upstream: upstream.url,
+      auth: 'off',
+      attestation: 'off',
+      methods: ['GET'],
+      cors_origins: ['https://app.example.com'],
+    });
+  });
+  after(async () => {
+    await server.close();
+    await upstream.close();
+    await other.close();
+  });
+
+  it('forwards to the upstream (base path, query, body) and streams its answer back', async () => {
+    const res = await fetch(`${server.issuer}/books/42?lang=en&x=1`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'Dune' }),
+    });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('x-upstream'), 'books');
+    assert.ok(res.headers.get('x-request-id'));
+    const seen = upstream.last();
+    assert.equal(seen.method, 'POST');
+    assert.equal(seen.url, '/v1/books/42?lang=en&x=1');
+    assert.equal(seen.body, '{"title":"Dune"}');
+    assert.equal(seen.headers['content-type'], 'application/json');
+  });
+
+  it('the longest prefix wins, prefix stripping applies, and /booksx is not under /books', async () => {
+    assert.equal((await fetch(`${server.issuer}/books/admin/users`)).status, 200);
+    assert.equal(other.last().url, '/users');
+    assert.equal((await fetch(`${server.issuer}/books/admin`)).status, 200);
+    assert.equal(other.last().url, '/');
+    const res = await answer(await fetch(`${server.issuer}/booksx`));
+    assert.equal(res.status, 404);
+    assert.equal(res.json?.error, 'not_found');
+  });
+
+  it('a route for a host matches on that Host only, its port ignored', async () => {
+    const before = other.seen.length;
+    const hit = await rawRequest(server.issuer, '/anything', { host: 'SHOP.example.test:8443' });
+    assert.equal(hit.status, 200);
+    assert.equal(other.seen.length, before + 1);
+    assert.equal(other.last().url, '/anything');
+    const miss = await rawRequest(server.issuer, '/anything', { host: 'elsewhere.example.test' });
+    assert.equal(miss.status, 404);
+  });
+
+  it('normalises the path before matching: dot segments, repeated slashes, encoded unreserved characters', async () => {
+    const res = await rawRequest(server.issuer, '/books/./a//b/%7Ec/../d');
+    assert.equal(res.status, 200, res.body);
+    assert.equal(upstream.last().url, '/v1/books/a/b/d');
+    // Climbs out of /books: the canonical path /secret has no route.
+    assert.equal((await rawRequest(server.issuer, '/books/../secret')).status, 404);
+    // Climbs from /books into /books/admin's upstream, as the canonical path says.
+    assert.equal((await rawRequest(server.issuer, '/books/x/../admin/y')).status, 200);
+    assert.equal(other.last().url, '/y');
+  });
+
+  it('refuses ambiguous paths with 400: encoded slash, double encoding, backslash, ;, climbing above the root', async () => {
+    const count = upstream.seen.length;
+    for (const path of ['/books%2F..%2Fadmin', '/books/%252e%252e/x', '/books\\..\\x', '/books/..;/x', '/books/%2e%2e/%2e%2e/..', '/books/%00']) {
+      const res = await rawRequest(server.issuer, path);
+      assert.equal(res.status, 400, `${path}: ${res.body}`);
+      const body = JSON.parse(res.body) as Record<string, unknown>;
+      assert.equal(body.error, 'invalid_request');
+    }
+    assert.equal(upstream.seen.length, count, 'nothing ambiguous reached the upstream');
+  });
+
+  it("Portcullis's own paths are never taken by a route, whatever the encoding", async () => {
+    const res = await answer(await server.adminRequest('POST', '/apis', { match: '/oauth', upstream: upstream.url }));
+    assert.equal(res.status, 400);
+    const bad = await answer(await server.adminRequest('POST', '/apis', { match: '/.well-known/x', upstream: upstream.url }));
+    assert.equal(bad.status, 400);
+    // /books/../oauth/token is the token endpoint's path: it never goes upstream.
+    const count = upstream.seen.length;
+    const res2 = await rawRequest(server.issuer, '/books/../healthz');
+    assert.notEqual(res2.status, 200);
+    assert.equal(upstream.seen.length, count);
+    assert.equal((await fetch(`${server.issuer}/healthz`)).status, 200);
+  });
+
+  it('strips smuggled identity, forwarding, client-certificate and hop-by-hop headers; sets Forwarded', async () => {
+    const res = await rawRequest(server.issuer, '/books/1', {
+      'x-portcullis-user': 'admin',
+      'X-Portcullis-Client': 'evil',
+      forwarded: 'for=1.2.3.4',
+      'x-forwarded-for': '1.2.3.4',
+      'x-forwarded-host': 'evil.example',
+      'x-real-ip': '1.2.3.4',
+      'x-client-cert': 'MIIB...',
+      'client-cert': ':MIIB:',
+      'x-ssl-client-verify': 'SUCCESS',
+      'portcullis-attestation': 'x.y.z',
+      dpop: 'a.b.c',
+      connection: 'keep-alive, x-secret-hop',
+      'x-secret-hop': 'drop me',
+      'x-kept': 'yes',
+    });
+    assert.equal(res.status, 200);
+    const h = upstream.last().headers;
+    for (const name of [
+      'x-portcullis-user',
+      'x-portcullis-client',
+      'x-forwarded-for',
+      'x-forwarded-host',
+      'x-real-ip',
+      'x-client-cert',
+      'client-cert',
+      'x-ssl-client-verify',
+      'portcullis-attestation',
+      'dpop',
+      'x-secret-hop',
+    ])
+      assert.equal(h[name], undefined, `${name} reached the upstream`);
+    assert.equal(h['x-kept'], 'yes');
+    assert.match(String(h.forwarded), /^for=127\.0\.0\.1;host="127\.0\.0\.1:\d+";proto=http$/);
+    assert.equal(res.headers.connection, 'keep-alive');
+  });
+
+  it('a method the route does not accept is 405 with Allow', async () => {
+    const res = await answer(await fetch(`${server.issuer}/readonly/x`, { method: 'DELETE' }));
+    assert.equal(res.status, 405);
+    assert.equal(res.headers.get('allow'), 'GET');
+    assert.equal(res.json?.error, 'method_not_allowed');
+  });
+
+  it('CORS: a preflight from an allowed origin is answered; another origin is refused; answers carry the origin', async () => {
+    const ok = await fetch(`${server.issuer}/readonly/x`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization, dpop' },
+    });
+    assert.equal(ok.status, 204);
+    assert.equal(ok.headers.get('access-control-allow-origin'), 'https://app.example.com');
+    assert.equal(ok.headers.get('access-control-allow-methods'), 'GET');
+    assert.equal(ok.headers.get('access-control-allow-headers'), 'authorization, dpop');
+    const refused = await fetch(`${server.issuer}/readonly/x`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example.com', 'access-control-request-method': 'GET' },
+    });
+    assert.equal(refused.status, 403);
+    assert.equal(refused.headers.get('access-control-allow-origin'), null);
+    const get = await fetch(`${server.issuer}/readonly/x`, { headers: { origin: 'https://app.example.com' } });
+    assert.equal(get.status, 200);
+    assert.equal(get.headers.get('access-control-allow-origin'), 'https://app.example.com');
+    assert.match(String(get.headers.get('vary')), /Origin/);
+    const foreign = await fetch(`${server.issuer}/readonly/x`, { headers: { origin: 'https://evil.example.com' } });
+    assert.equal(foreign.headers.get('access-control-allow-origin'), null);
+  });
+});
+
+describe('gateway: upstream failures', () => {
+  let server: OAuthServer;
+  let slow: Upstream;
+  before(async () => {
+    server = await startOAuthServer();
+    slow = await startUpstream((_req, res) => {
+      setTimeout(() => res.end('late'), 2000).unref();
+    });
+    const closed = await startUpstream();
+    const closedUrl = closed.url;
+    await closed.close();
+    await addRoute(server, { match: '/slow', upstream: slow.url, auth: 'off', attestation: 'off', timeout_ms: 300 });
+    await addRoute(server, { match: '/down', upstream: closedUrl, auth: 'off', attestation: 'off' });
+  });
+  after(async () => {
+    await server.close();
+    await slow.close();
+  });
+
+  it('an upstream refusing connections is 502, generic, with a request id', async () => {
+    const res = await answer(await fetch(`${server.issuer}/down/x`));
+    assert.equal(res.status, 502);
+    assert.deepEqual(Object.keys(res.json ?? {}).sort(), ['error', 'error_description', 'request_id']);
+    assert.equal(res.json?.error, 'bad_gateway');
+    assert.equal(res.json?.request_id, res.headers.get('x-request-id'));
+    assert.doesNotMatch(res.text, /127\.0\.0\.1|ECONNREFUSED|undici/);
+  });
+
+  it('an upstream slower than the route timeout is 504', async () => {
+    const started = Date.now();
+    const res = await answer(await fetch(`${server.issuer}/slow/x`));
+    assert.equal(res.status, 504);
+    assert.equal(res.json?.error, 'gateway_timeout');
+    assert.ok(Date.now() - started < 1900, 'the gateway gave up at the route timeout');
+  });
+});
+
+describe('gateway: admin API for routes', () => {
+  let server: OAuthServer;
+  let upstream: Upstream;
+  before(async () => {
+    server = await startOAuthServer();
+    upstream = await startUpstream();
+  });
+  after(async () => {
+    await server.close();
+    await upstream.close();
+  });
+
+  it('adds with secure defaults, lists, shows, and removes at once; a removed route no longer forwards', async () => {
+    const route = await addRoute(server, { match: 'API.example.test/orders/', upstream: `${upstream.url}/base/` });
+    assert.equal(route.host, 'api.example.test');
+    assert.equal(route.path_prefix, '/orders');
+    assert.equal(route.upstream, `${upstream.url}/base`);
+    assert.equal(route.attestation, 'required');
+    assert.equal(route.binding, 'dpop');
+    assert.equal(route.auth, 'required');
+    assert.equal(route.identity, 'headers');
+    const list = await answer(await server.adminRequest('GET', '/apis'));
+    assert.deepEqual(
+      (list.json?.apis as { id: string }[]).map((a) => a.id),
+      [route.id],
+    );
+    assert.equal((await answer(await server.adminRequest('GET', `/apis/${route.id}`))).json?.id, route.id);
+    const open = await addRoute(server, { match: '/open', upstream: upstream.url, auth: 'off', attestation: 'off' });
+    assert.equal((await fetch(`${server.issuer}/open/x`)).status, 200);
+    assert.equal((await server.adminRequest('DELETE', `/apis/${open.id}`)).status, 204);
+    assert.equal((await fetch(`${server.issuer}/open/x`)).status, 404);
+    assert.equal((await server.adminRequest('DELETE', `/apis/${open.id}`)).status, 404);
+  });
+
+  it('refuses bad routes with a clear 400 and duplicates with 409, writing nothing', async () => {
+    const bad: Record<string, unknown>[] = [
+      { match: '/x', upstream: 'ftp://files.example.com' },
+      { match: '/x', upstream: 'http://user:pass@api.example.com' },
+      { match: '/x/../y', upstream: upstream.url },
+      { match: 'bad host!/x', upstream: upstream.url },
+      { match: '/x', upstream: upstream.url, cors_origins: ['*'] },
+      { match: '/x', upstream: upstream.url, inject: [{ header: 'X-Api-Key', secret: 'missing' }] },
+      { match: '/x', upstream: upstream.url, inject: [{ header: 'Host', secret: 'missing' }] },
+      { match: '/x', upstream: upstream.url, auth: 'off', scopes: ['read'] },
+      { match: '/x', upstream: upstream.url, binding: 'sometimes' },
+    ];
+    for (const body of bad) {
+      const res = await answer(await server.adminRequest('POST', '/apis', body));
+      assert.equal(res.status, 400, `${JSON.stringify(body)} → ${res.text}`);
+      assert.equal(res.json?.error, 'invalid_request');
+    }
+    await addRoute(server, { match: '/dup', upstream: upstream.url });
+    const dup = await answer(await server.adminRequest('POST', '/apis', { match: '/dup', upstream: upstream.url }));
+    assert.equal(dup.status, 409);
+    const list = await answer(await server.adminRequest('GET', '/apis'));
+    assert.equal((list.json?.apis as unknown[]).filter((a) => (a as { path_prefix: string }).path_prefix === '/x').length, 0);
+  });
+
+  it('only admins change routes; developers and auditors may read them', async () => {
+    const created = await answer(await server.adminRequest('POST', '/admin-keys', { role: 'developer' }));
+    const developer = String(created.json?.key);
+    const res = await answer(await server.adminRequest('POST', '/apis', { match: '/dev', upstream: upstream.url }, developer));
+    assert.equal(res.status, 403);
+    assert.equal((await server.adminRequest('GET', '/apis', undefined, developer)).status, 200);
+  });
+});
