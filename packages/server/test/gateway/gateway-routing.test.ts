@@ -101,7 +101,14 @@ describe('gateway: routes, paths and forwarding', () => {
 
   it('refuses ambiguous paths with 400: encoded slash, double encoding, backslash, ;, climbing above the root', async () => {
     const count = upstream.seen.length;
-    for (const path of ['/books%2F..%2Fadmin', '/books/%252e%252e/x', '/books\\..\\x', '/books/..;/x', '/books/%2e%2e/%2e%2e/..', '/books/%00']) {
+    for (const path of [
+      '/books%2F..%2Fadmin',
+      '/books/%252e%252e/x',
+      '/books\\..\\x',
+      '/books/..;/x',
+      '/books/%2e%2e/%2e%2e/..',
+      '/books/%00',
+    ]) {
       const res = await rawRequest(server.issuer, path);
       assert.equal(res.status, 400, `${path}: ${res.body}`);
       const body = JSON.parse(res.body) as Record<string, unknown>;
@@ -171,7 +178,11 @@ describe('gateway: routes, paths and forwarding', () => {
   it('CORS: a preflight from an allowed origin is answered; another origin is refused; answers carry the origin', async () => {
     const ok = await fetch(`${server.issuer}/readonly/x`, {
       method: 'OPTIONS',
-      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization, dpop' },
+      headers: {
+        origin: 'https://app.example.com',
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'authorization, dpop',
+      },
     });
     assert.equal(ok.status, 204);
     assert.equal(ok.headers.get('access-control-allow-origin'), 'https://app.example.com');
