@@ -263,7 +263,7 @@ describe('gateway: admin API for routes', () => {
     assert.equal(route.identity, 'headers');
     const list = await answer(await server.adminRequest('GET', '/apis'));
     assert.deepEqual(
-      (list.json?.apis as { id: string }[]).map((a) => a.id),
+      ((list.json?.apis ?? []) as { id: string }[]).map((a) => a.id),
       [route.id],
     );
     assert.equal((await answer(await server.adminRequest('GET', `/apis/${route.id}`))).json?.id, route.id);
@@ -295,7 +295,10 @@ describe('gateway: admin API for routes', () => {
     const dup = await answer(await server.adminRequest('POST', '/apis', { match: '/dup', upstream: upstream.url }));
     assert.equal(dup.status, 409);
     const list = await answer(await server.adminRequest('GET', '/apis'));
-    assert.equal((list.json?.apis as unknown[]).filter((a) => (a as { path_prefix: string }).path_prefix === '/x').length, 0);
+    assert.equal(
+      ((list.json?.apis ?? []) as unknown[]).filter((a) => (a as { path_prefix: string }).path_prefix === '/x').length,
+      0,
+    );
   });
 
   it('only admins change routes; developers and auditors may read them', async () => {
