@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { CliError, EXIT_FAILURE, EXIT_SUCCESS, EXIT_USAGE } from './cli-error.ts';
 import type { CliIo } from './cli-io.ts';
 import { addAdminKeysCommands } from './commands/admin-keys.ts';
+import { addApiCommands } from './commands/api.ts';
 import { addAppsCommands } from './commands/apps.ts';
 import { addAttestCommands } from './commands/attest.ts';
 import { addClientsCommands } from './commands/clients.ts';
@@ -56,6 +57,7 @@ function buildProgram(io: CliIo): Command {
   addAttestCommands(program, io);
   addDevicesCommands(program, io);
   addSecretsCommands(program, io);
+  addApiCommands(program, io);
   addPinsCommands(program, io);
   addSdkCommands(program, io);
   addPolicyCommands(program, io);

@@ -26,7 +26,8 @@ export interface OAuthServer {
  */
 export async function startOAuthServer(env: Record<string, string> = {}): Promise<OAuthServer> {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-oauth-'));
-  const adminKey = randomBytes(32).toString('base64url');
+  // Nodes sharing one database share the bootstrap admin key too.
+  const adminKey = env.PORTCULLIS_ADMIN_KEY ?? randomBytes(32).toString('base64url');
   const config = loadConfig({
     env: { PORTCULLIS_DATA_DIR: dir, PORTCULLIS_ADMIN_KEY: adminKey, PORTCULLIS_HTTP_PORT: '0', ...env },
   });
