@@ -128,6 +128,18 @@ function hasBody(g: GatewayRequest): boolean {
  */
 export class Forwarder {
   readonly #pools = new Map<string, Pool>();
+  readonly #upstreams = new Map<string, { origin: string; base: string }>();
+
+  /** An upstream URL's origin and base path ('' for none), parsed once. */
+  #upstreamOf(url: string): { origin: string; base: string } {
+    let parsed = this.#upstreams.get(url);
+    if (!parsed) {
+      const u = new URL(url);
+      parsed = { origin: u.origin, base: u.pathname === '/' ? '' : u.pathname };
+      this.#upstreams.set(url, parsed);
+    }
+    return parsed;
+  }
 
   #pool(origin: string): Pool {
     let pool = this.#pools.get(origin);
@@ -142,9 +154,9 @@ export class Forwarder {
     const contentLength = Number(g.req.headers['content-length'] ?? 0);
     if (contentLength > g.route.body_limit)
       throw new GatewayError(413, 'payload_too_large', `this API accepts request bodies up to ${g.route.body_limit} bytes`);
-    const upstream = new URL(g.route.upstream);
+    const upstream = this.#upstreamOf(g.route.upstream);
     const tail = g.route.strip_prefix ? stripPathPrefix(g.path, g.route.path_prefix) : g.path;
-    const base = upstream.pathname === '/' ? '' : upstream.pathname;
+    const base = upstream.base;
     const abort = new AbortController();
     const onClose = () => {
       if (!g.res.writableFinished) abort.abort();

@@ -53,6 +53,7 @@ export class Gateway {
   readonly #usedProofs = new UsedProofs();
   readonly #secrets: InjectedSecrets;
   readonly #forwarder = new Forwarder();
+  #public: { url: string; host: string; origin: string } | undefined;
 
   constructor(options: GatewayOptions) {
     this.#services = options.services;
@@ -189,9 +190,13 @@ export class Gateway {
 
   /** The origin the client addressed: the public URL's when the Host is its host (a TLS proxy may sit in front). */
   #originFor(host: string, proto: string, req: IncomingMessage): string {
-    const publicUrl = new URL(this.#services.publicUrl());
-    if (publicUrl.hostname === host && `${publicUrl.host}` === (req.headers.host ?? '').toLowerCase()) return publicUrl.origin;
-    return `${proto}://${(req.headers.host ?? host).toLowerCase()}`;
+    const given = (req.headers.host ?? host).toLowerCase();
+    const publicUrl = this.#services.publicUrl();
+    if (this.#public?.url !== publicUrl) {
+      const parsed = new URL(publicUrl);
+      this.#public = { url: publicUrl, host: parsed.host, origin: parsed.origin };
+    }
+    return given === this.#public.host ? this.#public.origin : `${proto}://${given}`;
   }
 
   #refuse(g: GatewayRequest, error: GatewayError): void {
