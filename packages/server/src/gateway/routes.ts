@@ -98,6 +98,7 @@ export function registerGatewayAdminRoutes(fastify: FastifyInstance, services: S
       if (unknown.length > 0) throw new InvalidRequest(`no secret named ${unknown[0]}; add it first (portcullis secrets add)`);
       const route = await routes.add(request.body);
       request.auditTarget = route.id;
+      await services.pins.touch(); // the pin set lists protected domains
       return reply.code(201).send(route);
     },
   );
@@ -127,6 +128,7 @@ export function registerGatewayAdminRoutes(fastify: FastifyInstance, services: S
     async (request, reply) => {
       request.auditTarget = request.params.id;
       await routes.remove(request.params.id);
+      await services.pins.touch();
       return reply.code(204).send(null);
     },
   );

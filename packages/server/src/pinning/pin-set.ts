@@ -82,6 +82,11 @@ export class PinSet {
     return this.show();
   }
 
+  /** A new version with the same pins: something else the pin set carries changed (the protected domains). */
+  async touch(): Promise<void> {
+    await this.#db.transaction().execute((trx) => this.#bump(trx));
+  }
+
   async show(): Promise<PinSetView> {
     const state = await this.#db.selectFrom('pin_set').selectAll().where('id', '=', 1).executeTakeFirst();
     const rows = await this.#db.selectFrom('pins').selectAll().orderBy('host').execute();

@@ -17,6 +17,16 @@ const PinSetView = Type.Object({
 });
 
 /**
+ * The hosts whose requests the SDK attaches attestation tokens to: each protected API route's
+ * host, and this server's own host when a route matches by path alone (it is served here).
+ */
+function protectedDomains(services: Services): string[] {
+  const hosts = new Set<string>();
+  for (const route of services.apiRoutes.list()) hosts.add(route.host ?? new URL(services.publicUrl()).hostname);
+  return [...hosts].sort();
+}
+
+/**
  * GET /.well-known/portcullis/pins: the pin set as a JWS signed with the `pins` key (the SDK holds
  * its public key from the config string). Version only grows; clients refuse an older one.
  * The server's own TLS key is always pinned for its host.
@@ -37,6 +47,7 @@ export async function pinningRoutes(app: FastifyInstance, services: Services): P
       iat: now,
       exp: now + PIN_SET_LIFETIME_S,
       pins,
+      protected_domains: protectedDomains(services),
     };
     if (set.managed_trust_roots) payload.managed_trust_roots = managedTrustRoots();
     reply.header('cache-control', 'public, max-age=300');

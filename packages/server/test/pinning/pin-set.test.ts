@@ -94,4 +94,23 @@ describe('signed pin set and SDK config', () => {
   it('pin sets served are counted', async () => {
     assert.match(await (await fetch(`${server.issuer}/metrics`)).text(), /portcullis_pin_sets_served_total [1-9]/);
   });
+
+  it('lists the protected API domains, and a route change gives the set a new version', async () => {
+    assert.deepEqual((await pinSet()).protected_domains, []);
+    const before = (await pinSet()).version as number;
+    const add = async (match: string) => {
+      const res = await admin('POST', '/apis', { match, upstream: 'http://127.0.0.1:9' });
+      assert.equal(res.status, 201);
+      return ((await res.json()) as { id: string }).id;
+    };
+    const hostRoute = await add('api.example.com/books');
+    await add('/orders');
+    const set = await pinSet();
+    assert.deepEqual(set.protected_domains, ['127.0.0.1', 'api.example.com']);
+    assert.equal(set.version, before + 2);
+    assert.equal((await admin('DELETE', `/apis/${hostRoute}`)).status, 204);
+    const after = await pinSet();
+    assert.deepEqual(after.protected_domains, ['127.0.0.1']);
+    assert.equal(after.version, before + 3);
+  });
 });
