@@ -94,3 +94,39 @@ export async function spawnReady(args: string[], env: NodeJS.ProcessEnv, readyFi
   }
   return { child, ready, readyMs: performance.now() - start, exited: () => exited, output: () => output, stop };
 }
+
+const CLK_TCK = 100; // /proc/<pid>/stat time unit on Linux
+
+/** CPU seconds used so far by a process and its descendants (0 once it is gone). */
+export function treeCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
+    const own = (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime, stime
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean);
+    return own + children.reduce((sum, c) => sum + treeCpuSeconds(Number(c)), 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds used so far by the whole machine (all cores, every process). */
+export function machineCpuSeconds(): number {
+  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]!
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / CLK_TCK;
+}
+
+/** A process's resident set now (VmRSS) and at its peak (VmHWM), in MiB, from /proc/<pid>/status. */
+export function residentMiB(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (field: string) => {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status);
+    if (!m) throw new Error(`/proc/${pid}/status has no ${field}`);
+    return Number(m[1]) / 1024;
+  };
+  return { rss: kib('VmRSS'), peak: kib('VmHWM') };
+}

@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { attest } from './attest.ts';
+import { gateway } from './gateway.ts';
 import { startup } from './startup.ts';
 import { token } from './token.ts';
 
@@ -18,7 +19,7 @@ export interface BenchReport {
   data: Record<string, unknown>;
 }
 
-const benchmarks: Record<string, () => Promise<BenchReport>> = { startup, token, attest };
+const benchmarks: Record<string, () => Promise<BenchReport>> = { startup, token, attest, gateway };
 
 function printTable(columns: string[], rows: Cell[][]): void {
   const cells = [columns, ...rows].map((r) => r.map(String));
