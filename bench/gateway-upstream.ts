@@ -8,7 +8,6 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pipeline } from 'node:stream/promises';
 import { type Dispatcher, Pool } from 'undici';
 
 const BODY = JSON.stringify({
@@ -58,9 +57,14 @@ function proxy(to: string): (req: IncomingMessage, res: ServerResponse) => void 
         // A request without a body goes without one, as Portcullis sends it (a stream body costs undici more).
         body: hasBody(req) ? req : null,
       })
-      .then(async ({ statusCode, headers, body }) => {
+      .then(({ statusCode, headers, body }) => {
         res.writeHead(statusCode, endToEnd(headers));
-        await pipeline(body, res);
+        // body.pipe(res), not stream.pipeline(), which costs ~30 µs a request (as in Portcullis).
+        body.on('error', () => res.destroy());
+        res.once('close', () => {
+          if (!res.writableFinished) body.destroy();
+        });
+        body.pipe(res);
       })
       .catch(() => {
         if (res.headersSent) res.destroy();

@@ -54,6 +54,8 @@ export class Gateway {
   readonly #secrets: InjectedSecrets;
   readonly #forwarder = new Forwarder();
   #public: { url: string; host: string; origin: string } | undefined;
+  /** Metric series by route, outcome and status, looked up once (label hashing is not free). */
+  readonly #series = new Map<string, { observe(value: number): void }>();
 
   constructor(options: GatewayOptions) {
     this.#services = options.services;
@@ -123,27 +125,36 @@ export class Gateway {
       error.headers.allow = g.route.methods?.join(', ') ?? '';
       throw error;
     }
-    if (checkCors(g)) return 204;
-    await checkRateLimit(g, this.#limiter, true);
+    const { route } = g;
+    if ((route.cors_origins.length > 0 || g.req.method === 'OPTIONS') && checkCors(g)) return 204;
+    if (route.rate_limit) await checkRateLimit(g, this.#limiter, true);
     await checkAccessToken(g, this.#services, this.#accessTokens);
-    await checkAttestationToken(g, this.#services, this.#attestations);
-    await checkBinding(g, this.#services, this.#usedProofs);
-    await checkRateLimit(g, this.#limiter, false);
-    const additions = await this.#additions(g);
+    if (route.attestation !== 'off') await checkAttestationToken(g, this.#services, this.#attestations);
+    if (g.token?.jkt !== undefined || g.token?.x5t !== undefined || g.app !== undefined || g.scheme === 'dpop' || route.binding !== 'none')
+      await checkBinding(g, this.#services, this.#usedProofs);
+    if (route.rate_limit) await checkRateLimit(g, this.#limiter, false);
+    const additions = route.identity === 'jwt' || route.inject.length > 0 ? await this.#additions(g) : this.#identityHeaders(g);
     return this.#forwarder.forward(g, additions, (err) =>
       this.#log.warn({ reqId: g.requestId, route: g.route.id, upstream: g.route.upstream, err: String(err) }, 'upstream failed'),
     );
   }
 
+  /** X-Portcullis-* identity headers (`identity: headers`), or none. */
+  #identityHeaders(g: GatewayRequest): Additions {
+    const headers: [string, string][] = [];
+    const { token, app } = g;
+    if (g.route.identity !== 'headers') return { headers };
+    if (token?.userId) headers.push(['x-portcullis-user', token.userId]);
+    if (token) headers.push(['x-portcullis-client', token.clientId], ['x-portcullis-scopes', token.scopes.join(' ')]);
+    if (app) headers.push(['x-portcullis-device', app.sub], ['x-portcullis-app', app.app.id]);
+    return { headers };
+  }
+
   /** Identity (headers or a signed JWT) and injected secrets: added only once every check has passed. */
   async #additions(g: GatewayRequest): Promise<Additions> {
-    const headers: [string, string][] = [];
-    const { token, app, route } = g;
-    if (route.identity === 'headers') {
-      if (token?.userId) headers.push(['x-portcullis-user', token.userId]);
-      if (token) headers.push(['x-portcullis-client', token.clientId], ['x-portcullis-scopes', token.scopes.join(' ')]);
-      if (app) headers.push(['x-portcullis-device', app.sub], ['x-portcullis-app', app.app.id]);
-    } else if (route.identity === 'jwt') {
+    const { headers } = this.#identityHeaders(g);
+    const { route } = g;
+    if (route.identity === 'jwt') {
       headers.push([IDENTITY_HEADER.toLowerCase(), await this.#identityToken(g)]);
     }
     for (const { header, secret } of route.inject) {
