@@ -197,6 +197,7 @@ export class Forwarder {
     }
     const { body, statusCode } = answer;
     if (gone) {
+      body.on('error', () => {}); // destroying it reports an abort: expected, nobody is listening
       body.destroy();
       return 499;
     }

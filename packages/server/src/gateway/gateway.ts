@@ -130,7 +130,13 @@ export class Gateway {
     if (route.rate_limit) await checkRateLimit(g, this.#limiter, true);
     await checkAccessToken(g, this.#services, this.#accessTokens);
     if (route.attestation !== 'off') await checkAttestationToken(g, this.#services, this.#attestations);
-    if (g.token?.jkt !== undefined || g.token?.x5t !== undefined || g.app !== undefined || g.scheme === 'dpop' || route.binding !== 'none')
+    if (
+      g.token?.jkt !== undefined ||
+      g.token?.x5t !== undefined ||
+      g.app !== undefined ||
+      g.scheme === 'dpop' ||
+      route.binding !== 'none'
+    )
       await checkBinding(g, this.#services, this.#usedProofs);
     if (route.rate_limit) await checkRateLimit(g, this.#limiter, false);
     const additions = route.identity === 'jwt' || route.inject.length > 0 ? await this.#additions(g) : this.#identityHeaders(g);

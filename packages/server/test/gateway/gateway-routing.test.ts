@@ -208,13 +208,14 @@ describe('gateway: upstream failures', () => {
   let slow: Upstream;
   before(async () => {
     server = await startOAuthServer();
-    slow = await startUpstream((_req, res) => {
-      setTimeout(() => res.end('late'), 2000).unref();
+    slow = await startUpstream((req, res) => {
+      setTimeout(() => res.end('late'), req.url?.startsWith('/late') ? 400 : 2000).unref();
     });
     const closed = await startUpstream();
     const closedUrl = closed.url;
     await closed.close();
     await addRoute(server, { match: '/slow', upstream: slow.url, auth: 'off', attestation: 'off', timeout_ms: 300 });
+    await addRoute(server, { match: '/late', upstream: slow.url, auth: 'off', attestation: 'off' });
     await addRoute(server, { match: '/down', upstream: closedUrl, auth: 'off', attestation: 'off' });
   });
   after(async () => {
@@ -229,6 +230,18 @@ describe('gateway: upstream failures', () => {
     assert.equal(res.json?.error, 'bad_gateway');
     assert.equal(res.json?.request_id, res.headers.get('x-request-id'));
     assert.doesNotMatch(res.text, /127\.0\.0\.1|ECONNREFUSED|undici/);
+  });
+
+  it('a client that leaves before the upstream answers costs nothing: the gateway keeps serving', async () => {
+    const gone = new AbortController();
+    const request = fetch(`${server.issuer}/late/x`, { signal: gone.signal });
+    setTimeout(() => gone.abort(), 100);
+    await assert.rejects(request);
+    // The upstream answers after the client left; the answer is dropped.
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal((await fetch(`${server.issuer}/healthz`)).status, 200);
+    const res = await answer(await fetch(`${server.issuer}/down/x`));
+    assert.equal(res.status, 502);
   });
 
   it('an upstream slower than the route timeout is 504', async () => {
