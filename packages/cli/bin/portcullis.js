@@ -7,6 +7,19 @@ if (major < 24) {
   );
   process.exit(2);
 } else {
+  // A busy gateway makes V8 grow its young generation to 128 MB of semi-spaces that it never gives
+  // back; 16 MB semi-spaces keep the server near 200 MB under load at no measurable cost in
+  // throughput. The flag only works at start-up, so `serve` replaces itself (same pid, execve)
+  // with a Node that has it, unless the operator chose a size already.
+  const flag = '--max-semi-space-size';
+  const chosen = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((a) => a.startsWith(flag));
+  if (process.argv[2] === 'serve' && !chosen && typeof process.execve === 'function') {
+    process.execve(
+      process.execPath,
+      [process.execPath, `${flag}=16`, ...process.execArgv, ...process.argv.slice(1)],
+      process.env,
+    );
+  }
   // V8's compile cache (in the OS temp dir) roughly halves module loading on every start after the first.
   const { enableCompileCache } = await import('node:module');
   enableCompileCache?.();

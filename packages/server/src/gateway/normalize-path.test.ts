@@ -158,3 +158,60 @@ test('stripPathPrefix refuses a path that is not under the prefix', () => {
   assert.throws(() => stripPathPrefix('/apix', '/api'), RangeError);
   assert.throws(() => stripPathPrefix('/other', '/api'), RangeError);
 });
+
+test('fuzzed paths: never throws; an accepted path is canonical, idempotent and decodes to the same resource', () => {
+  // A seeded generator (xorshift32), so a failure names a reproducible input.
+  let state = 0x9e3779b9;
+  const next = () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 2 ** 32;
+  };
+  const atoms = [
+    '/',
+    '//',
+    '.',
+    '..',
+    '%2e',
+    '%2E%2e',
+    '%2f',
+    '%5c',
+    '%25',
+    '%',
+    '%4',
+    '%zz',
+    '%c3%a9',
+    '%c0%ae',
+    'a',
+    'Z',
+    '~',
+    ';',
+    '?',
+    '#',
+    '\\',
+    ' ',
+    '\u0000',
+    'é',
+    'api',
+    '%7E',
+    '%41',
+  ];
+  for (let i = 0; i < 20_000; i++) {
+    let raw = '/';
+    const length = 1 + Math.floor(next() * 12);
+    for (let j = 0; j < length; j++) raw += atoms[Math.floor(next() * atoms.length)];
+    const result = normalizePath(raw);
+    if (!result.ok) {
+      assert.equal(typeof result.reason, 'string', raw);
+      continue;
+    }
+    const { path } = result;
+    assert.ok(path.startsWith('/'), raw);
+    assert.ok(!path.includes('//'), `${raw} → ${path}`);
+    assert.ok(!/(^|\/)\.\.?(\/|$)/.test(path), `${raw} → ${path}: dot segment left`);
+    assert.ok(!/%(2[fF]|5[cC]|25)/.test(path), `${raw} → ${path}: encoded separator left`);
+    assert.ok(!/[\\;?#\s]/.test(path), `${raw} → ${path}`);
+    assert.deepEqual(normalizePath(path), { ok: true, path }, `${raw}: not idempotent`);
+  }
+});

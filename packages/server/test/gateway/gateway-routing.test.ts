@@ -37,6 +37,7 @@ describe('gateway: routes, paths and forwarding', () => {
     await addRoute(server, { match: '/books', upstream: `${upstream.url}/v1`, auth: 'off', attestation: 'off' });
     await addRoute(server, { match: '/books/admin', upstream: other.url, auth: 'off', attestation: 'off', strip_prefix: true });
     await addRoute(server, { match: 'shop.example.test', upstream: other.url, auth: 'off', attestation: 'off' });
+    await addRoute(server, { match: '/Docs', upstream: other.url, auth: 'off', attestation: 'off', case_sensitive: false });
     await addRoute(server, {
       match: '/readonly',
       upstream: upstream.url,
@@ -76,6 +77,14 @@ describe('gateway: routes, paths and forwarding', () => {
     const res = await answer(await fetch(`${server.issuer}/booksx`));
     assert.equal(res.status, 404);
     assert.equal(res.json?.error, 'not_found');
+  });
+
+  it('a case-insensitive route matches any ASCII case; others match exactly', async () => {
+    for (const path of ['/docs/a', '/DOCS/a', '/Docs/a']) {
+      assert.equal((await fetch(`${server.issuer}${path}`)).status, 200, path);
+      assert.equal(other.last().url, path, 'the path goes upstream as sent');
+    }
+    assert.equal((await fetch(`${server.issuer}/BOOKS/1`)).status, 404);
   });
 
   it('a route for a host matches on that Host only, its port ignored', async () => {
