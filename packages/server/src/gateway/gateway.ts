@@ -241,10 +241,14 @@ export class Gateway {
 
   #finish(g: GatewayRequest, outcome: string, status: number): void {
     const seconds = (performance.now() - g.startedAt) / 1000;
-    this.#services.metrics.gatewayRequests.observe(
-      { route: g.route?.id ?? 'none', outcome, status_code: String(status) },
-      seconds,
-    );
+    const route = g.route?.id ?? 'none';
+    const labels = `${route} ${outcome} ${status}`;
+    let series = this.#series.get(labels);
+    if (!series) {
+      series = this.#services.metrics.gatewayRequests.labels({ route, outcome, status_code: String(status) });
+      this.#series.set(labels, series);
+    }
+    series.observe(seconds);
     if (INFO_OR_LOWER.has(this.#log.level)) {
       this.#log.info(
         {
