@@ -177,6 +177,12 @@ describe('gateway: routes, paths and forwarding', () => {
     assert.equal(res.headers.connection, 'keep-alive');
   });
 
+  it('requests are counted per route, outcome and status in /metrics', async () => {
+    const metrics = await (await fetch(`${server.issuer}/metrics`)).text();
+    assert.match(metrics, /portcullis_gateway_request_duration_seconds_count\{route="api_[\w-]+",outcome="forwarded",status_code="200"\} [1-9]/);
+    assert.match(metrics, /portcullis_gateway_request_duration_seconds_count\{route="none",outcome="refused",status_code="400"\} [1-9]/);
+  });
+
   it('a method the route does not accept is 405 with Allow', async () => {
     const res = await answer(await fetch(`${server.issuer}/readonly/x`, { method: 'DELETE' }));
     assert.equal(res.status, 405);
