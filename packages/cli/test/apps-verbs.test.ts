@@ -65,7 +65,14 @@ describe('portcullis policy', () => {
 
   it('shows the settings and changes one; a bad value is one line, exit 1', async () => {
     const shown = await cli(['policy', 'show', '--json']);
-    assert.deepEqual(JSON.parse(shown.stdout), { 'rejection-reasons': 'on', 'software-evidence': 'on' });
+    assert.deepEqual(JSON.parse(shown.stdout), {
+      'rejection-reasons': 'on',
+      'software-evidence': 'on',
+      'apple-development': 'off',
+      'android-verified-boot': 'required',
+      'android-strongbox': 'off',
+      'android-min-patch-level': 'off',
+    });
     const set = await cli(['policy', 'set', 'rejection-reasons', 'off']);
     assert.equal(set.code, 0, set.stderr);
     assert.match(set.stdout, /rejection-reasons\s*:?\s+off/);

@@ -18,6 +18,20 @@ export const ATTESTATION_REASONS = [
   'hooking',
   'signature_mismatch',
   'device_denied',
+  // Hardware formats (apple-app-attest, android-key): see ATTESTATION.md §3.
+  'bad_certificate_chain',
+  'untrusted_root',
+  'revoked_certificate',
+  'nonce_mismatch',
+  'software_only',
+  'app_id_mismatch',
+  'key_binding_mismatch',
+  'key_id_mismatch',
+  'counter_not_zero',
+  'environment_not_allowed',
+  'boot_not_verified',
+  'security_level_too_low',
+  'patch_level_too_old',
 ] as const;
 export type AttestationReason = (typeof ATTESTATION_REASONS)[number];
 
@@ -50,6 +64,39 @@ export interface SoftwareEvidence {
     hooking?: boolean;
     signature_mismatch?: boolean;
   };
+}
+
+/**
+ * The client data of hardware evidence: base64url of this object as UTF-8 JSON. Its SHA-256 is what
+ * the device attests (App Attest `clientDataHash`, Android `attestationChallenge`).
+ */
+export interface AttestationClientData {
+  /** The challenge from `POST /attest/challenge`, exactly as received. */
+  nonce: string;
+  /** RFC 7638 SHA-256 thumbprint of the app-instance public key, which signs the request's DPoP proof. */
+  jkt: string;
+  /** `TEAMID.bundle.id` (Apple) or the package name (Android). */
+  app_id: string;
+  /** Android only: a stable device identifier (≤ 128 characters); Apple devices are known by their key id. */
+  device_id?: string;
+}
+
+/** `apple-app-attest` evidence, sent as a JSON string. */
+export interface AppleAppAttestEvidence {
+  /** base64 of the App Attest key identifier (32 bytes). */
+  key_id: string;
+  /** base64 of the attestation object `attestKey` returned. */
+  attestation: string;
+  /** base64url of the client data JSON (`AttestationClientData`). */
+  client_data: string;
+}
+
+/** `android-key` evidence, sent as a JSON string. */
+export interface AndroidKeyEvidence {
+  /** PEM certificates from `KeyStore.getCertificateChain()`, leaf first. */
+  chain: string[];
+  /** base64url of the client data JSON (`AttestationClientData`). */
+  client_data: string;
 }
 
 export interface AttestationResponse {

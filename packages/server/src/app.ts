@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { AdminKeys, AuditLog, adminPlugin } from './admin/index.ts';
-import { Attestation, attestationRoutes } from './attestation/index.ts';
+import { Attestation, type AttestationRoots, attestationRoutes } from './attestation/index.ts';
 import type { Config } from './config/index.ts';
 import { migrateToLatest, openDatabase } from './db/index.ts';
 import { LoginThrottle, Users } from './directory/index.ts';
@@ -27,6 +27,12 @@ export interface BuildAppOptions {
   logStream?: { write(line: string): void };
   /** Postgres only: the schema unqualified names resolve to (contract tests). */
   searchPath?: string;
+  /**
+   * Tests only: PEM trust anchors for `apple-app-attest` and `android-key` instead of the shipped
+   * Apple and Google roots. Deliberately not an environment setting, so production cannot be
+   * pointed at other roots.
+   */
+  attestationRoots?: AttestationRoots;
 }
 
 export interface PortcullisApp {
@@ -123,7 +129,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       }),
       loginThrottle: new LoginThrottle(database.db),
       oauth: await OAuth.open(database.db, digests, bus, config.maxTokenLifetime),
-      attestation: await Attestation.open(database.db, digests, bus),
+      attestation: await Attestation.open(database.db, digests, bus, options.attestationRoots),
       apiRoutes: await ApiRoutes.open(database.db, bus),
       secrets: new RuntimeSecrets(database.db, envelope, bus),
       pins: new PinSet(database.db),

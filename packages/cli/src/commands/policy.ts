@@ -23,7 +23,10 @@ export function addPolicyCommands(program: Command, io: CliIo): void {
   policy
     .command('set')
     .description('change one setting, e.g. policy set rejection-reasons off (admin role)')
-    .argument('<key>', 'rejection-reasons or software-evidence')
+    .argument(
+      '<key>',
+      'rejection-reasons, software-evidence, apple-development, android-verified-boot, android-strongbox or android-min-patch-level',
+    )
     .argument('<value>', 'on or off')
     .action(async (key: string, value: string, _options: object, command: Command) => {
       const ctx = verbContext(io, command);

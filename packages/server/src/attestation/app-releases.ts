@@ -75,26 +75,26 @@ export class AppReleases {
     return (await this.list()).filter((r) => r.app_id === appId);
   }
 
-  /** Whether such a release was ever registered (then a miss means it was revoked). */
-  async isKnown(appId: string, digestHex: string): Promise<boolean> {
-    const row = await this.#db
-      .selectFrom('app_releases')
-      .select('id')
-      .where('app_id', '=', appId)
-      .where('digest', '=', digestHex.toLowerCase())
-      .executeTakeFirst();
-    return row !== undefined;
+  /**
+   * What an attestation proves about its build, against the registry: the newest live release of
+   * `appId` whose digest is one of `digests` (or, with `'any'`, any live release: App Attest proves
+   * the App ID but not the build), and otherwise whether such a release was ever registered (then
+   * it was revoked).
+   */
+  async match(appId: string, digests: readonly string[] | 'any'): Promise<{ live: AppReleaseView | null; known: boolean }> {
+    let query = this.#db.selectFrom('app_releases').selectAll().where('app_id', '=', appId);
+    if (digests !== 'any') {
+      if (digests.length === 0) return { live: null, known: false };
+      const hexes = digests.map((d) => d.toLowerCase());
+      query = query.where('digest', 'in', hexes);
+    }
+    const rows = await query.orderBy('created_at', 'desc').execute();
+    const live = rows.find((row) => row.revoked_at === null);
+    return { live: live ? view(live) : null, known: rows.length > 0 };
   }
 
-  /** The live release of `appId` with this digest, if any: what an attestation must match. */
+  /** The live release of `appId` with this digest, if any. */
   async findLive(appId: string, digestHex: string): Promise<AppReleaseView | null> {
-    const row = await this.#db
-      .selectFrom('app_releases')
-      .selectAll()
-      .where('app_id', '=', appId)
-      .where('digest', '=', digestHex.toLowerCase())
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
-    return row ? view(row) : null;
+    return (await this.match(appId, [digestHex])).live;
   }
 }

@@ -1,11 +1,24 @@
-import type { AttestationReason, AttestationResponse } from '@portcullis/protocol';
+import type { AttestationFormat, AttestationReason, AttestationResponse } from '@portcullis/protocol';
 import type { Services } from '../services.ts';
+import type { Findings } from './attestation-findings.ts';
 import { ATTESTATION_TOKEN_LIFETIME_S, issueAttestationToken } from './attestation-tokens.ts';
+import { checkAndroidEvidence } from './check-android-evidence.ts';
+import { checkAppleEvidence } from './check-apple-evidence.ts';
+import { readAndroidEvidence, readAppleEvidence } from './read-hardware-evidence.ts';
 import { verifySoftwareEvidence } from './verify-software-evidence.ts';
 
 export type AttestOutcome =
   | { verdict: 'pass'; response: AttestationResponse }
   | { verdict: 'fail'; reasons: AttestationReason[] };
+
+export interface AttestRequest {
+  format: AttestationFormat;
+  evidence: string;
+  /** Hardware formats: the thumbprint of the key that signed the request's DPoP proof (checked by the route). */
+  proofJkt?: string | undefined;
+}
+
+type Examined = Findings | { fail: AttestationReason[] };
 
 const SIGNAL_REASONS: Record<string, AttestationReason> = {
   rooted: 'rooted',
@@ -17,48 +30,94 @@ const SIGNAL_REASONS: Record<string, AttestationReason> = {
 
 /**
  * One attestation: verify the evidence, spend its challenge (once, atomically), match a live
- * release, weigh the integrity signals, and on a pass issue a key-bound attestation token.
+ * release, weigh the device's integrity, and on a pass issue a key-bound attestation token.
  * Every reason found is collected, so an operator sees the whole picture at once.
  */
-export async function attest(services: Services, format: string, evidence: string): Promise<AttestOutcome> {
+export async function attest(services: Services, request: AttestRequest): Promise<AttestOutcome> {
+  const examined = await examine(services, request);
+  if ('fail' in examined) return { verdict: 'fail', reasons: examined.fail };
+  return judge(services, examined);
+}
+
+async function examine(services: Services, request: AttestRequest): Promise<Examined> {
   const { attestation } = services;
-  // The hardware formats verify offline today (portcullis attest verify); /attest takes them next.
-  if (format !== 'software') return { verdict: 'fail', reasons: ['format_disabled'] };
-  if (attestation.policy.get('software-evidence') !== 'on') return { verdict: 'fail', reasons: ['format_disabled'] };
-  const verified = await verifySoftwareEvidence(evidence);
-  if (!verified.ok) return { verdict: 'fail', reasons: verified.reasons };
-  const claims = verified.evidence;
+  if (request.format === 'software') return examineSoftware(services, request.evidence);
+  // The route has checked the DPoP proof of every hardware attestation; without one nothing is bound.
+  if (request.proofJkt === undefined) return { fail: ['key_binding_mismatch'] };
+  const proofJkt = request.proofJkt;
+  const read =
+    request.format === 'apple-app-attest' ? readAppleEvidence(request.evidence) : readAndroidEvidence(request.evidence);
+  if (!read) return { fail: ['malformed'] };
   // The challenge is spent whatever the outcome: evidence is never evaluated twice.
-  if (!(await attestation.challenges.consume(claims.nonce))) return { verdict: 'fail', reasons: ['nonce_unknown'] };
-  const reasons: AttestationReason[] = [];
-  const standing = await attestation.devices.standing(claims.device_id, verified.jkt);
-  if (standing === 'denied') reasons.push('device_denied');
-  // The release is always checked: an always-pass device still proves a registered, live build.
-  const digest = /^sha256:([0-9a-fA-F]{64})$/.exec(claims.release)?.[1];
-  const release = digest ? await attestation.releases.findLive(claims.app_id, digest) : null;
-  if (!release)
-    reasons.push((await attestation.releases.isKnown(claims.app_id, digest ?? '')) ? 'release_revoked' : 'app_unregistered');
-  // An admin's time-limited always-pass (a developer's or CI device, with the key it was allowed
-  // with) waives only the integrity signals; a denied device fails whatever it says.
-  if (standing === 'default') {
-    for (const [signal, reason] of Object.entries(SIGNAL_REASONS)) {
-      if (claims.signals[signal as keyof typeof claims.signals] === true) reasons.push(reason);
-    }
+  if (!(await attestation.challenges.consume(read.clientData.claims.nonce))) return { fail: ['nonce_unknown'] };
+  const { policy, roots } = attestation;
+  if ('keyId' in read) {
+    return checkAppleEvidence(read, { proofJkt, roots: roots.apple, allowDevelopment: policy.get('apple-development') === 'on' });
   }
-  await attestation.devices.seen({
+  const minPatchLevel = policy.get('android-min-patch-level');
+  return checkAndroidEvidence(read, {
+    proofJkt,
+    roots: roots.android,
+    verifiedBoot: policy.get('android-verified-boot') === 'required',
+    strongBox: policy.get('android-strongbox') === 'required',
+    minPatchLevel: minPatchLevel === 'off' ? null : Number(minPatchLevel),
+  });
+}
+
+/** `software`: the JWS proves the app-instance key; the rest is the app's own report (ATTESTATION.md §2.1). */
+async function examineSoftware(services: Services, evidence: string): Promise<Examined> {
+  const { attestation } = services;
+  if (attestation.policy.get('software-evidence') !== 'on') return { fail: ['format_disabled'] };
+  const verified = await verifySoftwareEvidence(evidence);
+  if (!verified.ok) return { fail: verified.reasons };
+  const claims = verified.evidence;
+  if (!(await attestation.challenges.consume(claims.nonce))) return { fail: ['nonce_unknown'] };
+  const digest = /^sha256:([0-9a-fA-F]{64})$/.exec(claims.release)?.[1];
+  return {
     deviceId: claims.device_id,
     jkt: verified.jkt,
     appId: claims.app_id,
     platform: claims.platform,
+    reasons: [],
+    integrity: Object.entries(SIGNAL_REASONS)
+      .filter(([signal]) => claims.signals[signal as keyof typeof claims.signals] === true)
+      .map(([, reason]) => reason),
+    releases: digest ? [digest] : [],
+    releaseLabel: () => claims.release,
+  };
+}
+
+async function judge(services: Services, found: Findings): Promise<AttestOutcome> {
+  const { attestation } = services;
+  const reasons: AttestationReason[] = [];
+  const standing = await attestation.devices.standing(found.deviceId, found.jkt);
+  if (standing === 'denied') reasons.push('device_denied');
+  reasons.push(...found.reasons);
+  // The release is always checked: an always-pass device still proves a registered, live build.
+  let release = null;
+  if (found.releases !== null) {
+    const match = await attestation.releases.match(found.appId, found.releases);
+    release = match.live;
+    if (!release) reasons.push(match.known ? 'release_revoked' : 'app_unregistered');
+  }
+  // An admin's time-limited always-pass (a developer's or CI device, with the key it was allowed
+  // with) waives only the device's integrity; a denied device fails whatever it says.
+  if (standing === 'default') reasons.push(...found.integrity);
+  await attestation.devices.seen({
+    deviceId: found.deviceId,
+    jkt: found.jkt,
+    appId: found.appId,
+    platform: found.platform,
     verdict: reasons.length > 0 ? `fail: ${reasons.join(' ')}` : 'pass',
   });
-  if (reasons.length > 0) return { verdict: 'fail', reasons };
+  // No release is matched only when verification failed, which always leaves a reason.
+  if (reasons.length > 0 || !release) return { verdict: 'fail', reasons };
   const token = await issueAttestationToken(services.signingKeys, {
     issuer: services.publicUrl(),
-    deviceId: claims.device_id,
-    appId: claims.app_id,
-    release: claims.release,
-    jkt: verified.jkt,
+    deviceId: found.deviceId,
+    appId: found.appId,
+    release: found.releaseLabel(release),
+    jkt: found.jkt,
   });
   return { verdict: 'pass', response: { verdict: 'pass', attestation_token: token, expires_in: ATTESTATION_TOKEN_LIFETIME_S } };
 }

@@ -9,7 +9,17 @@ import { Policy } from './policy.ts';
 
 const HOUSEKEEPING_MS = 60_000;
 
-/** App attestation's state: registered releases and outstanding challenges. */
+/**
+ * Trust anchors (PEM) for the hardware formats instead of the shipped Apple and Google roots.
+ * Tests only: it is a `buildApp` option, never configuration, so production cannot be pointed at
+ * other roots by accident.
+ */
+export interface AttestationRoots {
+  apple?: string[];
+  android?: string[];
+}
+
+/** App attestation's state: registered releases, outstanding challenges, devices, policy, trust anchors. */
 export class Attestation {
   readonly releases: AppReleases;
   readonly challenges: Challenges;
@@ -17,20 +27,28 @@ export class Attestation {
   readonly #timer: NodeJS.Timeout;
 
   readonly policy: Policy;
+  /** Empty in production: the verifiers then use the shipped roots. */
+  readonly roots: AttestationRoots;
 
-  private constructor(db: Kysely<Database>, digests: SecretDigests, policy: Policy) {
+  private constructor(db: Kysely<Database>, digests: SecretDigests, policy: Policy, roots: AttestationRoots) {
     this.releases = new AppReleases(db);
     this.challenges = new Challenges(db, digests);
     this.devices = new Devices(db);
     this.policy = policy;
+    this.roots = roots;
     this.#timer = setInterval(() => {
       this.challenges.deleteExpired().catch(() => {});
     }, HOUSEKEEPING_MS);
     this.#timer.unref();
   }
 
-  static async open(db: Kysely<Database>, digests: SecretDigests, bus: EventBus): Promise<Attestation> {
-    return new Attestation(db, digests, await Policy.open(db, bus));
+  static async open(
+    db: Kysely<Database>,
+    digests: SecretDigests,
+    bus: EventBus,
+    roots: AttestationRoots = {},
+  ): Promise<Attestation> {
+    return new Attestation(db, digests, await Policy.open(db, bus), roots);
   }
 
   close(): void {

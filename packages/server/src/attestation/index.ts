@@ -1,4 +1,4 @@
 export { AppReleases } from './app-releases.ts';
-export { Attestation } from './attestation.ts';
+export { Attestation, type AttestationRoots } from './attestation.ts';
 export { type AttestedApp, checkClientAttestation, verifyAttestationToken } from './check-client-attestation.ts';
 export { attestationRoutes, registerAppsAdminRoutes, registerDevicesAdminRoutes, registerPolicyAdminRoutes } from './routes.ts';

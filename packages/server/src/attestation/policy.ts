@@ -3,13 +3,21 @@ import type { Database } from '../db/index.ts';
 import type { EventBus } from '../events/index.ts';
 import { InvalidRequest } from '../http/errors.ts';
 
-/** Every policy setting, its allowed values and its default. */
+/** Every policy setting, its allowed values (or the pattern a value matches) and its default. */
 export const POLICY_SETTINGS = {
   /** Whether a failed client learns why (`off`: a generic failure; logs and the admin API keep the reasons). */
   'rejection-reasons': { values: ['on', 'off'], default: 'on' },
   /** Whether `software` evidence is accepted at all (development and web clients); `off` for hardware-only production. */
   'software-evidence': { values: ['on', 'off'], default: 'on' },
-} as const satisfies Record<string, { values: readonly string[]; default: string }>;
+  /** Whether App Attest keys of the development environment (builds run from Xcode) pass; production keys always do. */
+  'apple-development': { values: ['on', 'off'], default: 'off' },
+  /** `required`: an Android device must report verifiedBootState Verified (locked bootloader, the maker's OS). */
+  'android-verified-boot': { values: ['required', 'off'], default: 'required' },
+  /** `required`: the Android attestation must come from a StrongBox secure element, not only a TEE. */
+  'android-strongbox': { values: ['required', 'off'], default: 'off' },
+  /** The oldest Android OS security patch level (YYYYMM) that passes, or `off`. */
+  'android-min-patch-level': { values: ['off'], pattern: /^20\d\d(0[1-9]|1[0-2])$/, patternName: 'YYYYMM', default: 'off' },
+} as const satisfies Record<string, { values: readonly string[]; default: string; pattern?: RegExp; patternName?: string }>;
 
 export type PolicyKey = keyof typeof POLICY_SETTINGS;
 const CHANGED = 'attestation.policy.changed';
@@ -60,8 +68,13 @@ export class Policy {
       throw new InvalidRequest(
         `unknown policy setting ${JSON.stringify(key)}; known: ${Object.keys(POLICY_SETTINGS).join(', ')}`,
       );
-    const allowed: readonly string[] = POLICY_SETTINGS[key as PolicyKey].values;
-    if (!allowed.includes(value)) throw new InvalidRequest(`${key} takes ${allowed.join(' or ')}`);
+    const setting = POLICY_SETTINGS[key as PolicyKey];
+    const allowed: readonly string[] = setting.values;
+    const matches = 'pattern' in setting && setting.pattern.test(value);
+    if (!allowed.includes(value) && !matches) {
+      const shapes = 'patternName' in setting ? [setting.patternName, ...allowed] : allowed;
+      throw new InvalidRequest(`${key} takes ${shapes.join(' or ')}`);
+    }
     await this.#db
       .insertInto('attestation_policy')
       .values({ key, value })

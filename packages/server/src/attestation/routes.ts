@@ -1,9 +1,10 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ATTESTATION_FORMATS, ATTESTATION_JWKS_PATH, type AttestationFailure } from '@portcullis/protocol';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { literals } from '../http/literals.ts';
 import { DateTime, NullableDateTime, NullableString } from '../http/schemas.ts';
+import { readDpopHeaders, verifyDpopProof } from '../oauth/index.ts';
 import type { Services } from '../services.ts';
 import { attest } from './attest.ts';
 import { POLICY_SETTINGS } from './policy.ts';
@@ -20,7 +21,7 @@ const Release = Type.Object({
 /**
  * Public attestation endpoints:
  *   POST /attest/challenge                       a single-use nonce, valid for 60 s
- *   POST /attest                                 evidence → verdict and attestation token
+ *   POST /attest                                 evidence (+ DPoP proof for hardware formats) → verdict and token
  *   GET  /.well-known/portcullis/attestation-jwks  the keys that sign attestation tokens
  */
 export async function attestationRoutes(fastify: FastifyInstance, services: Services): Promise<void> {
@@ -42,7 +43,11 @@ export async function attestationRoutes(fastify: FastifyInstance, services: Serv
     },
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
-      const outcome = await attest(services, request.body.format, request.body.evidence);
+      const { format, evidence } = request.body;
+      // Hardware evidence names the app-instance key in its client data; the proof shows the caller
+      // holds it. Without a valid proof there is no attestation and the challenge stays unspent.
+      const proofJkt = format === 'software' ? undefined : await proveInstanceKey(request, services);
+      const outcome = await attest(services, { format, evidence, proofJkt });
       const { attestations } = services.metrics;
       if (outcome.verdict === 'pass') {
         attestations.inc({ verdict: 'pass', reason: 'none' });
@@ -50,10 +55,7 @@ export async function attestationRoutes(fastify: FastifyInstance, services: Serv
       }
       for (const reason of outcome.reasons) attestations.inc({ verdict: 'fail', reason });
       // Operators always see why; clients only when the policy says so.
-      request.log.info(
-        { event: 'attestation_failed', format: request.body.format, reasons: outcome.reasons },
-        'attestation failed',
-      );
+      request.log.info({ event: 'attestation_failed', format, reasons: outcome.reasons }, 'attestation failed');
       const failure: AttestationFailure = {
         error: 'attestation_failed',
         error_description: 'the app or device did not pass attestation',
@@ -67,6 +69,19 @@ export async function attestationRoutes(fastify: FastifyInstance, services: Serv
     reply.header('cache-control', 'public, max-age=60');
     return services.signingKeys.jwks('attestation');
   });
+}
+
+/** RFC 9449 §4.3, as at a protected resource: a proof for POST <issuer>/attest, a server nonce only if it has one. */
+async function proveInstanceKey(request: FastifyRequest, services: Services): Promise<string> {
+  const proof = await verifyDpopProof({
+    headers: readDpopHeaders(request.raw),
+    method: request.method,
+    url: `${services.publicUrl()}/attest`,
+    nonce: 'if-present',
+    db: services.database.db,
+    digests: services.digests,
+  });
+  return proof.jkt;
 }
 
 /** App releases in the admin API. */

@@ -113,7 +113,14 @@ describe('software attestation over HTTP', () => {
     await admin('PUT', '/policy/software-evidence', { value: 'on' });
     assert.equal((await admin('PUT', '/policy/rejection-reasons', { value: 'maybe' })).status, 400);
     assert.equal((await admin('PUT', '/policy/bogus', { value: 'on' })).status, 400);
-    assert.deepEqual(await (await admin('GET', '/policy')).json(), { 'rejection-reasons': 'on', 'software-evidence': 'on' });
+    assert.deepEqual(await (await admin('GET', '/policy')).json(), {
+      'rejection-reasons': 'on',
+      'software-evidence': 'on',
+      'apple-development': 'off',
+      'android-verified-boot': 'required',
+      'android-strongbox': 'off',
+      'android-min-patch-level': 'off',
+    });
   });
 
   it('devices: a denied device fails whatever it reports; always-pass is time-limited and holds only for the allowed key', async () => {

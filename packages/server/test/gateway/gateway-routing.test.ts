@@ -179,8 +179,14 @@ describe('gateway: routes, paths and forwarding', () => {
 
   it('requests are counted per route, outcome and status in /metrics', async () => {
     const metrics = await (await fetch(`${server.issuer}/metrics`)).text();
-    assert.match(metrics, /portcullis_gateway_request_duration_seconds_count\{route="api_[\w-]+",outcome="forwarded",status_code="200"\} [1-9]/);
-    assert.match(metrics, /portcullis_gateway_request_duration_seconds_count\{route="none",outcome="refused",status_code="400"\} [1-9]/);
+    assert.match(
+      metrics,
+      /portcullis_gateway_request_duration_seconds_count\{route="api_[\w-]+",outcome="forwarded",status_code="200"\} [1-9]/,
+    );
+    assert.match(
+      metrics,
+      /portcullis_gateway_request_duration_seconds_count\{route="none",outcome="refused",status_code="400"\} [1-9]/,
+    );
   });
 
   it('a method the route does not accept is 405 with Allow', async () => {

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClientView } from '@portcullis/protocol';
-import { buildApp, type PortcullisApp } from '../../src/app.ts';
+import { type BuildAppOptions, buildApp, type PortcullisApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/index.ts';
 
 export interface OAuthServer {
@@ -22,9 +22,13 @@ export interface OAuthServer {
 
 /**
  * The real app on an ephemeral loopback port with a fresh data directory, so that clients
- * nobody here wrote (openid-client, oauth4webapi) can talk to it over HTTP.
+ * nobody here wrote (openid-client, oauth4webapi) can talk to it over HTTP. `build` passes
+ * test-only options to `buildApp` (attestation trust anchors).
  */
-export async function startOAuthServer(env: Record<string, string> = {}): Promise<OAuthServer> {
+export async function startOAuthServer(
+  env: Record<string, string> = {},
+  build: Pick<BuildAppOptions, 'attestationRoots'> = {},
+): Promise<OAuthServer> {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-oauth-'));
   // Nodes sharing one database share the bootstrap admin key too.
   const adminKey = env.PORTCULLIS_ADMIN_KEY ?? randomBytes(32).toString('base64url');
@@ -32,7 +36,7 @@ export async function startOAuthServer(env: Record<string, string> = {}): Promis
     env: { PORTCULLIS_DATA_DIR: dir, PORTCULLIS_ADMIN_KEY: adminKey, PORTCULLIS_HTTP_PORT: '0', ...env },
   });
   const logs: string[] = [];
-  const built = await buildApp(config, { logger: true, logStream: { write: (line: string) => logs.push(line) } });
+  const built = await buildApp(config, { ...build, logger: true, logStream: { write: (line: string) => logs.push(line) } });
   await built.app.listen({ host: '127.0.0.1', port: 0 });
   const issuer = `http://127.0.0.1:${(built.app.server.address() as AddressInfo).port}`;
   built.setPublicUrl(issuer);
