@@ -362,8 +362,10 @@ export async function gateway(): Promise<BenchReport> {
     processes.push(proxy.started);
     const adminKey = randomBytes(32).toString('base64url');
     const readyFile = join(work, 'portcullis-ready.json');
+    // BENCH_CPU_PROF=DIR writes a V8 CPU profile of the Portcullis process there (for finding hot spots).
+    const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
     const portcullis = await spawnReady(
-      [cli, 'serve', '--ready-file', readyFile],
+      [...profile, cli, 'serve', '--ready-file', readyFile],
       portcullisEnv(dataDir, { PORTCULLIS_ADMIN_KEY: adminKey }),
       readyFile,
     );
@@ -397,7 +399,12 @@ export async function gateway(): Promise<BenchReport> {
       throw new Error(`the tokens expire at ${setup.expiresAt}, before the runs would end (${needed}); lengthen their lifetime`);
 
     const runs: Run[] = [];
-    for (const target of targets) runs.push(await measure(target, upstream.started.child.pid!, expected));
+    // BENCH_ONLY=c,e measures only those targets (while investigating one of them).
+    const only = process.env.BENCH_ONLY?.split(',');
+    for (const target of targets) {
+      if (only && !only.some((o) => target.name.startsWith(`(${o})`))) continue;
+      runs.push(await measure(target, upstream.started.child.pid!, expected));
+    }
     const memory = residentMiB(portcullis.child.pid!);
 
     const invalid = runs.flatMap((r) =>

@@ -1,20 +1,18 @@
 import { createHash } from 'node:crypto';
-import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, type JWK, errors as joseErrors, jwtVerify } from 'jose';
+import type { JWK } from 'jose';
 import type { Kysely } from 'kysely';
 import { type Database, isUniqueViolation } from '../../db/index.ts';
 import type { SecretDigests } from '../../keys/index.ts';
 import { InvalidDpopProof, UseDpopNonce } from './dpop-errors.ts';
 import { checkDpopNonce, issueDpopNonce } from './dpop-nonce.ts';
 import { normalizeHtu } from './normalize-htu.ts';
+import { verifyProofSignature } from './verify-proof-signature.ts';
 
-/** RFC 9449 §4.2: asymmetric JWS algorithms only; never `none`, never an HMAC. Discovery lists these. */
-export const DPOP_ALGS = ['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512', 'EdDSA', 'Ed25519'];
+export { DPOP_ALGS } from './verify-proof-signature.ts';
 /** How old (seconds) a proof's `iat` may be, and how far ahead of our clock. */
 export const PROOF_MAX_AGE_S = 60;
 export const PROOF_MAX_FUTURE_S = 5;
 const MAX_JTI_LENGTH = 256;
-// JWK members that only a private or symmetric key has (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2).
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k', 'priv'];
 
 /** What a valid proof establishes: the RFC 7638 thumbprint of the key that signed it. */
 export interface DpopProof {
@@ -42,56 +40,6 @@ export interface ProofRequest {
   spend?: ((id: string, expiresAt: number) => boolean) | undefined;
 }
 
-interface ProofKey {
-  jwk: JWK;
-  jkt: string;
-  publicKey: Awaited<ReturnType<typeof importJWK>>;
-}
-
-/**
- * Imported keys by protected header (which holds the `jwk`): an app makes every proof with one
- * key, so the key is parsed, checked and imported once, not on every request. Bounded; the
- * oldest entry goes first. The signature is still verified on every proof.
- */
-const proofKeys = new Map<string, Promise<ProofKey>>();
-const MAX_PROOF_KEYS = 10_000;
-
-function proofKeyOf(proof: string): Promise<ProofKey> {
-  const dot = proof.indexOf('.');
-  const headerSegment = dot > 0 ? proof.slice(0, dot) : proof;
-  let key = proofKeys.get(headerSegment);
-  if (!key) {
-    key = importProofKey(proof);
-    if (proofKeys.size >= MAX_PROOF_KEYS) proofKeys.delete(proofKeys.keys().next().value as string);
-    proofKeys.set(headerSegment, key);
-    key.catch(() => proofKeys.delete(headerSegment));
-  }
-  return key;
-}
-
-async function importProofKey(proof: string): Promise<ProofKey> {
-  let header: ReturnType<typeof decodeProtectedHeader>;
-  try {
-    header = decodeProtectedHeader(proof);
-  } catch {
-    throw new InvalidDpopProof('the DPoP header is not a JWT');
-  }
-  const jwk = header.jwk;
-  if (typeof jwk !== 'object' || jwk === null) throw new InvalidDpopProof('the DPoP proof has no jwk header');
-  if (PRIVATE_MEMBERS.some((member) => member in jwk)) throw new InvalidDpopProof('the DPoP jwk header must be a public key');
-  // §4.3 check 5: an asymmetric algorithm we support; jwtVerify checks the same list again.
-  if (typeof header.alg !== 'string' || !DPOP_ALGS.includes(header.alg))
-    throw new InvalidDpopProof('the DPoP proof was rejected (ERR_JOSE_ALG_NOT_ALLOWED)');
-  try {
-    const publicKey = await importJWK({ ...jwk, ext: true }, header.alg);
-    if (publicKey instanceof Uint8Array) throw new InvalidDpopProof('the DPoP jwk header must be a public key');
-    return { jwk, jkt: await calculateJwkThumbprint(jwk, 'sha256'), publicKey };
-  } catch (err) {
-    if (err instanceof InvalidDpopProof) throw err;
-    throw new InvalidDpopProof('the DPoP jwk header is not a usable public key');
-  }
-}
-
 const b64urlSha256 = (value: string) => createHash('sha256').update(value, 'ascii').digest('base64url');
 
 /**
@@ -102,18 +50,7 @@ const b64urlSha256 = (value: string) => createHash('sha256').update(value, 'asci
 export async function verifyDpopProof(request: ProofRequest): Promise<DpopProof> {
   if (request.headers?.length !== 1) throw new InvalidDpopProof('send exactly one DPoP header');
   const proof = request.headers[0] as string;
-  const key = await proofKeyOf(proof);
-  let payload: Record<string, unknown>;
-  try {
-    ({ payload } = await jwtVerify(proof, key.publicKey, {
-      typ: 'dpop+jwt',
-      algorithms: DPOP_ALGS,
-      requiredClaims: ['iat', 'jti', 'htm', 'htu'],
-    }));
-  } catch (err) {
-    const why = err instanceof joseErrors.JOSEError ? err.code : 'invalid';
-    throw new InvalidDpopProof(`the DPoP proof was rejected (${why})`);
-  }
+  const { key, payload } = await verifyProofSignature(proof);
   const { jti, htm, htu, iat } = payload;
   if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH)
     throw new InvalidDpopProof('the DPoP proof jti is invalid');
