@@ -54,7 +54,8 @@ const NONE: ReadonlySet<string> = new Set();
 
 /** The field names a Connection header lists (RFC 9110 §7.6.1), lowercased. */
 function listed(connection: string | string[] | undefined): ReadonlySet<string> {
-  if (connection === undefined) return NONE;
+  // The usual values name no other field.
+  if (connection === undefined || connection === 'keep-alive' || connection === 'close') return NONE;
   return new Set(
     String(connection)
       .toLowerCase()
