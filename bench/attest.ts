@@ -34,8 +34,10 @@ export async function attest(): Promise<BenchReport> {
   const work = mkdtempSync(join(tmpdir(), 'portcullis-bench-attest-'));
   const adminKey = randomBytes(32).toString('base64url');
   const readyFile = join(work, 'ready.json');
+  // BENCH_CPU_PROF=DIR writes a V8 CPU profile of the server there (for finding hot spots).
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   const server = await spawnReady(
-    [cli, 'serve', '--ready-file', readyFile],
+    [...profile, cli, 'serve', '--ready-file', readyFile],
     portcullisEnv(join(work, 'data'), { PORTCULLIS_ADMIN_KEY: adminKey }),
     readyFile,
   );
