@@ -2,8 +2,6 @@ import type { AttestationFormat, AttestationReason, AttestationResponse } from '
 import type { Services } from '../services.ts';
 import type { Findings } from './attestation-findings.ts';
 import { ATTESTATION_TOKEN_LIFETIME_S, issueAttestationToken } from './attestation-tokens.ts';
-import { checkAndroidEvidence } from './check-android-evidence.ts';
-import { checkAppleEvidence } from './check-apple-evidence.ts';
 import { readAndroidEvidence, readAppleEvidence } from './read-hardware-evidence.ts';
 import { verifySoftwareEvidence } from './verify-software-evidence.ts';
 
@@ -51,10 +49,14 @@ async function examine(services: Services, request: AttestRequest): Promise<Exam
   // The challenge is spent whatever the outcome: evidence is never evaluated twice.
   if (!(await attestation.challenges.consume(read.clientData.claims.nonce))) return { fail: ['nonce_unknown'] };
   const { policy, roots } = attestation;
+  // The hardware verifiers (X.509, ASN.1, CBOR) load on first use, so a server that never sees
+  // hardware evidence does not carry them in memory.
   if ('keyId' in read) {
+    const { checkAppleEvidence } = await import('./check-apple-evidence.ts');
     return checkAppleEvidence(read, { proofJkt, roots: roots.apple, allowDevelopment: policy.get('apple-development') === 'on' });
   }
   const minPatchLevel = policy.get('android-min-patch-level');
+  const { checkAndroidEvidence } = await import('./check-android-evidence.ts');
   return checkAndroidEvidence(read, {
     proofJkt,
     roots: roots.android,
