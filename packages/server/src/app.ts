@@ -10,6 +10,7 @@ import { createInProcessEventBus, createRedisEventBus, type EventBus } from './e
 import { ApiRoutes, createMemoryRateLimiter, createRedisRateLimiter, Gateway } from './gateway/index.ts';
 import { frameworkErrors, registerErrorHandling } from './http/error-handler.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
+import { trustProxyOption } from './http/trust-proxy.ts';
 import { registerValidation } from './http/validation.ts';
 import { Envelope, loadMasterKey, registerJwksRoute, SecretDigests, SigningKeys } from './keys/index.ts';
 import { OAuth, oauthRoutes } from './oauth/index.ts';
@@ -238,14 +239,4 @@ function createFastify(
     await services.database.close();
   });
   return app;
-}
-
-function trustProxyOption(setting: string): boolean | string[] | ((address: string, hop: number) => boolean) {
-  if (setting === 'off') return false;
-  if (setting === 'on') return true;
-  if (/^\d+$/.test(setting)) {
-    const hops = Number(setting);
-    return (_address, hop) => hop < hops;
-  }
-  return setting.split(',');
 }

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AttestedApp } from '../attestation/index.ts';
+import { clientAddress, trustProxyFunction } from '../http/trust-proxy.ts';
 import { signJwt } from '../oauth/index.ts';
 import type { Services } from '../services.ts';
 import type { ApiRoutes } from './api-routes.ts';
@@ -54,6 +55,8 @@ export class Gateway {
   readonly #secrets: InjectedSecrets;
   readonly #forwarder = new Forwarder();
   #public: { url: string; host: string; origin: string } | undefined;
+  /** Which proxies' X-Forwarded-For is believed (PORTCULLIS_TRUST_PROXY), as for every other route. */
+  readonly #trustProxy: (address: string, hop: number) => boolean;
   /** Metric series by route, outcome and status, looked up once (label hashing is not free). */
   readonly #series = new Map<string, { observe(value: number): void }>();
 
@@ -63,6 +66,7 @@ export class Gateway {
     this.#limiter = options.limiter;
     this.#log = options.log;
     this.#secrets = new InjectedSecrets(options.services.secrets, options.services.bus);
+    this.#trustProxy = trustProxyFunction(options.services.config.trustProxy);
   }
 
   /** Handles `req` when a protected API route matches it; otherwise calls `next` (Fastify). */
@@ -93,7 +97,7 @@ export class Gateway {
       url: `${this.#originFor(host, proto, req)}${path}`,
       host,
       proto,
-      ip: req.socket.remoteAddress ?? '',
+      ip: clientAddress(req, this.#trustProxy),
       scheme: undefined,
       accessToken: undefined,
       token: undefined,

@@ -343,3 +343,33 @@ describe('gateway: admin API for routes', () => {
     assert.equal((await server.adminRequest('GET', '/apis', undefined, developer)).status, 200);
   });
 });
+
+describe('gateway: behind a trusted proxy', () => {
+  let server: OAuthServer;
+  let upstream: Upstream;
+  before(async () => {
+    server = await startOAuthServer({ PORTCULLIS_TRUST_PROXY: '127.0.0.1' });
+    upstream = await startUpstream();
+    await addRoute(server, {
+      match: '/api',
+      upstream: upstream.url,
+      auth: 'off',
+      attestation: 'off',
+      rate_limit: { limit: 1, window_s: 60, per: 'ip' },
+    });
+  });
+  after(async () => {
+    await server.close();
+    await upstream.close();
+  });
+
+  it('the client address comes from X-Forwarded-For through the trusted proxy: Forwarded and per-IP limits use it', async () => {
+    const from = (ip: string) => fetch(`${server.issuer}/api/x`, { headers: { 'x-forwarded-for': ip } });
+    assert.equal((await from('203.0.113.7')).status, 200);
+    assert.match(String(upstream.last().headers.forwarded), /^for=203\.0\.113\.7;/);
+    assert.equal(upstream.last().headers['x-forwarded-for'], undefined, 'the gateway says it in Forwarded only');
+    assert.equal((await from('203.0.113.7')).status, 429);
+    assert.equal((await from('198.51.100.9')).status, 200, 'another client behind the same proxy has its own limit');
+    assert.match(String(upstream.last().headers.forwarded), /^for=198\.51\.100\.9;/);
+  });
+});
