@@ -46,38 +46,48 @@ export async function deliverSecret(
   const attested = typeof header === 'string' ? await verifyAttestationToken(services, header) : null;
   if (!attested || typeof header !== 'string')
     throw unauthorized('a valid attestation token is required in the Portcullis-Attestation header');
-  const proof = await verifyDpopProof({
-    headers: readDpopHeaders(request.raw),
-    method: request.method,
-    url: `${services.publicUrl()}/secrets/${encodeURIComponent(request.params.name)}`,
-    accessToken: header,
-    nonce: 'if-present',
-    db: services.database.db,
-    digests: services.digests,
-  });
-  if (proof.jkt !== attested.cnf.jkt) throw unauthorized('the DPoP proof is not made with the attested app-instance key');
-  // Keyed on the proven key, not the self-reported device id, which anyone can claim.
-  checkRate(attested.cnf.jkt);
-  const secret = await services.secrets.valueFor(request.params.name, attested.app.id);
-  if (!secret) throw new NotFound(`no secret named ${request.params.name} for this app`);
-  if (proof.jwk.kty !== 'EC' || proof.jwk.crv !== 'P-256')
-    throw new InvalidRequest('secret delivery needs a P-256 app-instance key (ES256)');
-  const jwe = await new CompactEncrypt(new TextEncoder().encode(secret.value))
-    .setProtectedHeader({
-      alg: 'ECDH-ES+A256KW',
-      enc: 'A256GCM',
-      cty: 'text/plain',
-      kid: `${request.params.name}#${secret.version}`,
-    })
-    .encrypt(await importJWK({ kty: 'EC', crv: 'P-256', x: proof.jwk.x, y: proof.jwk.y }, 'ECDH-ES+A256KW'));
-  services.metrics.secretsDelivered.inc();
-  await services.audit.record({
-    actor: `device:${attested.sub}`,
-    action: 'secrets.deliver',
-    target: request.params.name,
-    outcome: 'success',
-    status: 200,
-    request_id: String(request.id),
-  });
-  return { name: request.params.name, version: secret.version, value_jwe: jwe };
+  const audit = (outcome: 'success' | 'failure', status: number) =>
+    services.audit.record({
+      actor: `device:${attested.sub}`,
+      action: 'secrets.deliver',
+      target: request.params.name,
+      outcome,
+      status,
+      request_id: String(request.id),
+    });
+  try {
+    const proof = await verifyDpopProof({
+      headers: readDpopHeaders(request.raw),
+      method: request.method,
+      url: `${services.publicUrl()}/secrets/${encodeURIComponent(request.params.name)}`,
+      accessToken: header,
+      nonce: 'if-present',
+      db: services.database.db,
+      digests: services.digests,
+    });
+    if (proof.jkt !== attested.cnf.jkt) throw unauthorized('the DPoP proof is not made with the attested app-instance key');
+    // Keyed on the proven key, not the self-reported device id, which anyone can claim.
+    checkRate(attested.cnf.jkt);
+    const secret = await services.secrets.valueFor(request.params.name, attested.app.id);
+    if (!secret) throw new NotFound(`no secret named ${request.params.name} for this app`);
+    if (proof.jwk.kty !== 'EC' || proof.jwk.crv !== 'P-256')
+      throw new InvalidRequest('secret delivery needs a P-256 app-instance key (ES256)');
+    const jwe = await new CompactEncrypt(new TextEncoder().encode(secret.value))
+      .setProtectedHeader({
+        alg: 'ECDH-ES+A256KW',
+        enc: 'A256GCM',
+        cty: 'text/plain',
+        kid: `${request.params.name}#${secret.version}`,
+      })
+      .encrypt(await importJWK({ kty: 'EC', crv: 'P-256', x: proof.jwk.x, y: proof.jwk.y }, 'ECDH-ES+A256KW'));
+    services.metrics.secretsDelivered.inc();
+    await audit('success', 200);
+    return { name: request.params.name, version: secret.version, value_jwe: jwe };
+  } catch (err) {
+    // Refusals are audited once the caller is a known attested device (an anonymous caller could
+    // otherwise fill the audit log); the rate limit's own refusals are not, for the same reason.
+    const status = err instanceof HttpError ? err.status : 500;
+    if (status !== 429) await audit('failure', status).catch(() => {});
+    throw err;
+  }
 }

@@ -93,6 +93,12 @@ describe('runtime secrets', () => {
       'scoped to another app',
     );
     assert.equal((await fetchSecret('no-such-secret', attestation, key)).status, 404);
+    // Refusals to attested devices are audited (a lifted token, another app's secret); anonymous ones are not.
+    const audit = (await (await admin('GET', '/audit')).json()) as {
+      entries: { action: string; outcome: string; status: number; target: string }[];
+    };
+    const refused = audit.entries.filter((e) => e.action === 'secrets.deliver' && e.outcome === 'failure');
+    assert.deepEqual(refused.map((e) => e.status).sort(), [400, 401, 404, 404]);
   });
 
   it('removing a secret removes every version', async () => {
