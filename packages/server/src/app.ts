@@ -8,7 +8,7 @@ import { migrateToLatest, openDatabase } from './db/index.ts';
 import { LoginThrottle, Users } from './directory/index.ts';
 import { createInProcessEventBus, createRedisEventBus, type EventBus } from './events/index.ts';
 import { ApiRoutes, createMemoryRateLimiter, createRedisRateLimiter, Gateway } from './gateway/index.ts';
-import { frameworkErrors, registerErrorHandling } from './http/error-handler.ts';
+import { answerClientError, frameworkErrors, registerErrorHandling } from './http/error-handler.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
 import { trustProxyOption } from './http/trust-proxy.ts';
 import { registerValidation } from './http/validation.ts';
@@ -206,6 +206,7 @@ function createFastify(
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 256 },
     frameworkErrors,
+    clientErrorHandler: answerClientError,
   });
   // Only JSON bodies for now (form bodies arrive with the OAuth endpoints); text/plain is 415.
   app.removeContentTypeParser('text/plain');

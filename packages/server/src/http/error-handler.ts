@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { ErrorBody, ErrorCode } from '@portcullis/protocol';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from './errors.ts';
@@ -79,4 +80,27 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) =>
     send(reply, 404, { error: 'not_found', error_description: `no endpoint at ${request.method} ${request.url.split('?')[0]}` }),
   );
+}
+
+/**
+ * Node's `clientError`: a request that is not even HTTP, or whose headers are too large (431),
+ * or that arrives too slowly (408), answered with the same `{error, error_description}` body as
+ * every other error (Fastify's default answers its own shape), then the connection is closed.
+ */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, description] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'the request headers are too large']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'the request did not arrive in time']
+        : [400, 'the request is not valid HTTP'];
+  const body = JSON.stringify({ error: 'invalid_request', error_description: description } satisfies ErrorBody);
+  const reason = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }[status];
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { TlsIdentity } from '../keys/index.ts';
+import { answerClientError } from './error-handler.ts';
 
 export interface HttpsListenerOptions {
   host: string;
@@ -30,6 +31,7 @@ export async function listenHttps(
     },
     handle,
   );
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());

@@ -124,7 +124,12 @@ export async function verifyProofSignature(proof: string): Promise<{ key: ProofK
   if (!SEGMENT.test(header) || !SEGMENT.test(body)) throw new InvalidDpopProof('the DPoP header is not a JWT');
   // The header first, so that `alg: none` (no signature) is refused for what it is.
   const key = await proofKeyOf(header, proof);
-  if (!SEGMENT.test(signature) || !key.verify(Buffer.from(`${header}.${body}`, 'ascii'), Buffer.from(signature, 'base64url')))
+  // Canonical base64url only (RFC 7515 §2, RFC 4648 §3.5: no padding, unused bits zero), so one
+  // signature has one spelling.
+  const signatureBytes = Buffer.from(signature, 'base64url');
+  if (!SEGMENT.test(signature) || signatureBytes.toString('base64url') !== signature)
+    throw new InvalidDpopProof('the DPoP proof was rejected (ERR_JWS_SIGNATURE_VERIFICATION_FAILED)');
+  if (!key.verify(Buffer.from(`${header}.${body}`, 'ascii'), signatureBytes))
     throw new InvalidDpopProof('the DPoP proof was rejected (ERR_JWS_SIGNATURE_VERIFICATION_FAILED)');
   let payload: unknown;
   try {
