@@ -7,7 +7,15 @@ import type { Config } from './config/index.ts';
 import { migrateToLatest, openDatabase } from './db/index.ts';
 import { LoginThrottle, Users } from './directory/index.ts';
 import { createInProcessEventBus, createRedisEventBus, type EventBus } from './events/index.ts';
-import { ApiRoutes, createMemoryRateLimiter, createRedisRateLimiter, Gateway } from './gateway/index.ts';
+import {
+  ApiRoutes,
+  connectGatewayRedis,
+  createMemoryRateLimiter,
+  createRedisRateLimiter,
+  Gateway,
+  memoryProofLedger,
+  redisProofLedger,
+} from './gateway/index.ts';
 import { answerClientError, frameworkErrors, registerErrorHandling } from './http/error-handler.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
 import { trustProxyOption } from './http/trust-proxy.ts';
@@ -145,12 +153,24 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     const app = createFastify(config, options, services, (req, res, next) =>
       gateway ? gateway.handle(req, res, next) : next(req, res),
     );
-    const limiter = config.redisUrl
-      ? await createRedisRateLimiter(config.redisUrl, (err) =>
-          app.log.warn({ err: String(err) }, 'rate limit counters unreachable'),
-        )
-      : createMemoryRateLimiter();
-    gateway = new Gateway({ services, routes: services.apiRoutes, limiter, log: app.log });
+    const warn = (what: string) => (err: unknown) => app.log.warn({ err: String(err) }, what);
+    const redis = config.redisUrl
+      ? await connectGatewayRedis(config.redisUrl).catch((err) => {
+          throw unreachable(err, 'Redis', 'PORTCULLIS_REDIS_URL');
+        })
+      : undefined;
+    gateway = new Gateway({
+      services,
+      routes: services.apiRoutes,
+      limiter: redis ? createRedisRateLimiter(redis, warn('rate limit counters unreachable')) : createMemoryRateLimiter(),
+      proofs: redis
+        ? redisProofLedger(redis, warn('DPoP proof ledger unreachable; replays are refused per node only'))
+        : memoryProofLedger(),
+      log: app.log,
+      onClose: async () => {
+        redis?.disconnect();
+      },
+    });
     const started = gateway;
     app.addHook('onClose', async () => {
       await started.close();

@@ -5,7 +5,7 @@ import { readDpopHeaders, verifyDpopProof } from '../oauth/index.ts';
 import type { Services } from '../services.ts';
 import { challenged, GatewayError } from './gateway-error.ts';
 import type { GatewayRequest } from './gateway-request.ts';
-import type { UsedProofs } from './used-proofs.ts';
+import type { ProofLedger } from './used-proofs.ts';
 
 /** RFC 8705 §3.1: the base64url SHA-256 of the DER client certificate of this TLS connection. */
 function certificateThumbprint(g: GatewayRequest): string | undefined {
@@ -25,7 +25,7 @@ function certificateThumbprint(g: GatewayRequest): string | undefined {
  * - unless the binding is `none`, an attestation token only with a DPoP proof by the key in its
  *   `cnf.jkt`: the same proof serves a DPoP-bound access token, so one signature binds both.
  */
-export async function checkBinding(g: GatewayRequest, services: Services, used: UsedProofs): Promise<void> {
+export async function checkBinding(g: GatewayRequest, services: Services, proofs: ProofLedger): Promise<void> {
   const token = g.token;
   const binding = g.route.binding;
   if (token) {
@@ -78,7 +78,7 @@ export async function checkBinding(g: GatewayRequest, services: Services, used: 
       nonce: 'if-present',
       db: services.database.db,
       digests: services.digests,
-      spend: (id) => used.spend(id),
+      spend: (id, expiresAt) => proofs.spend(id, expiresAt),
     }));
   } catch (err) {
     if (!(err instanceof OAuthError)) throw err;

@@ -19,7 +19,7 @@ import type { AccessClaims, GatewayRequest } from './gateway-request.ts';
 import { InjectedSecrets } from './injected-secrets.ts';
 import { normalizePath } from './normalize-path.ts';
 import type { RateLimiter } from './rate-limiter.ts';
-import { UsedProofs } from './used-proofs.ts';
+import type { ProofLedger } from './used-proofs.ts';
 import { VerifiedTokens } from './verified-tokens.ts';
 
 export const IDENTITY_HEADER = 'X-Portcullis-Identity';
@@ -33,7 +33,11 @@ export interface GatewayOptions {
   services: Services;
   routes: ApiRoutes;
   limiter: RateLimiter;
+  /** Spent DPoP proofs: memory, or memory and Redis when several nodes share the load. */
+  proofs: ProofLedger;
   log: FastifyBaseLogger;
+  /** Runs when the gateway closes (the shared Redis connection). */
+  onClose?: (() => Promise<void>) | undefined;
 }
 
 /**
@@ -51,7 +55,8 @@ export class Gateway {
   readonly #accessTokens = new VerifiedTokens<AccessClaims>(MAX_CACHED_TOKENS);
   readonly #attestations = new VerifiedTokens<AttestedApp>(MAX_CACHED_TOKENS);
   readonly #identityTokens = new VerifiedTokens<string>(MAX_CACHED_TOKENS);
-  readonly #usedProofs = new UsedProofs();
+  readonly #proofs: ProofLedger;
+  readonly #onClose: (() => Promise<void>) | undefined;
   readonly #secrets: InjectedSecrets;
   readonly #forwarder = new Forwarder();
   #public: { url: string; host: string; origin: string } | undefined;
@@ -64,6 +69,8 @@ export class Gateway {
     this.#services = options.services;
     this.#routes = options.routes;
     this.#limiter = options.limiter;
+    this.#proofs = options.proofs;
+    this.#onClose = options.onClose;
     this.#log = options.log;
     this.#secrets = new InjectedSecrets(options.services.secrets, options.services.bus);
     this.#trustProxy = trustProxyFunction(options.services.config.trustProxy);
@@ -141,7 +148,7 @@ export class Gateway {
       g.scheme === 'dpop' ||
       route.binding !== 'none'
     )
-      await checkBinding(g, this.#services, this.#usedProofs);
+      await checkBinding(g, this.#services, this.#proofs);
     if (route.rate_limit) await checkRateLimit(g, this.#limiter, false);
     const additions = route.identity === 'jwt' || route.inject.length > 0 ? await this.#additions(g) : this.#identityHeaders(g);
     return this.#forwarder.forward(g, additions, (err) =>
@@ -272,6 +279,7 @@ export class Gateway {
     this.#secrets.close();
     await this.#forwarder.close();
     await this.#limiter.close();
+    await this.#onClose?.();
   }
 }
 

@@ -35,16 +35,24 @@ export function createMemoryRateLimiter(): RateLimiter {
   };
 }
 
+/** The Redis connection the gateway's shared state uses (rate limits, spent DPoP proofs). */
+export type GatewayRedis = import('ioredis').Redis;
+
+/** Connects to `PORTCULLIS_REDIS_URL` for the gateway; a failure here stops start-up. */
+export async function connectGatewayRedis(url: string): Promise<GatewayRedis> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 5000 });
+  redis.on('error', () => {});
+  await redis.connect();
+  return redis;
+}
+
 /**
  * Counters shared by every node through Redis (`PORTCULLIS_REDIS_URL`): INCR on a key per window,
  * expiring with it. If Redis cannot answer, the request is allowed (a rate limit protects capacity;
  * it must not take the API down with Redis) and `onError` hears of it.
  */
-export async function createRedisRateLimiter(url: string, onError: (err: unknown) => void): Promise<RateLimiter> {
-  const { Redis } = await import('ioredis');
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 5000 });
-  redis.on('error', () => {});
-  await redis.connect();
+export function createRedisRateLimiter(redis: GatewayRedis, onError: (err: unknown) => void): RateLimiter {
   return {
     async hit(key, limit, windowMs) {
       const now = Date.now();
@@ -60,8 +68,6 @@ export async function createRedisRateLimiter(url: string, onError: (err: unknown
         return { allowed: true };
       }
     },
-    async close() {
-      redis.disconnect();
-    },
+    async close() {},
   };
 }

@@ -1,4 +1,5 @@
 import { PROOF_MAX_AGE_S, PROOF_MAX_FUTURE_S } from '../oauth/index.ts';
+import type { GatewayRedis } from './rate-limiter.ts';
 
 /** Every proof is refused once older than this, so a record of it need not outlive it. */
 const GENERATION_MS = (PROOF_MAX_AGE_S + PROOF_MAX_FUTURE_S + 1) * 1000;
@@ -30,4 +31,37 @@ export class UsedProofs {
   get size(): number {
     return this.#current.size + this.#previous.size;
   }
+}
+
+/** Where the gateway records spent DPoP proofs: answers false for a proof seen before (a replay). */
+export interface ProofLedger {
+  spend(id: string, expiresAt: number): boolean | Promise<boolean>;
+}
+
+/** One node: memory only. */
+export function memoryProofLedger(): ProofLedger {
+  const used = new UsedProofs();
+  return { spend: (id) => used.spend(id) };
+}
+
+/**
+ * Several nodes: a proof is spent in this node's memory first (a replay to the same node costs
+ * nothing more), then with SET NX in Redis until it would be too old anyway, so a replay to any
+ * other node is refused too. If Redis cannot answer, memory alone decides and `onError` hears of
+ * it: replay protection degrades to per node rather than taking the API down with Redis.
+ */
+export function redisProofLedger(redis: GatewayRedis, onError: (err: unknown) => void): ProofLedger {
+  const used = new UsedProofs();
+  return {
+    async spend(id, expiresAt) {
+      if (!used.spend(id)) return false;
+      try {
+        const ttl = Math.max(1000, expiresAt - Date.now());
+        return (await redis.set(`portcullis:dpop:${id}`, '1', 'PX', ttl, 'NX')) === 'OK';
+      } catch (err) {
+        onError(err);
+        return true;
+      }
+    },
+  };
 }

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { after, describe, it } from 'node:test';
+import { attestationToken, TEST_RELEASE } from '../attestation/attest-fixtures.ts';
 import {
   createScratchDatabase,
   POSTGRES_URL,
@@ -9,8 +11,12 @@ import {
   SKIP_POSTGRES,
   SKIP_REDIS,
 } from '../db/open-test-database.ts';
+import { makeProof, proofKey } from '../oauth/dpop/dpop-fixtures.ts';
 import { type OAuthServer, startOAuthServer } from '../oauth/start-oauth-server.ts';
-import { addRoute, startUpstream, type Upstream } from './gateway-fixtures.ts';
+import { addRoute, registerApp, startUpstream, type Upstream } from './gateway-fixtures.ts';
+
+const PUBLIC_HOST = 'gateway.test';
+const APP = 'com.example.catalog';
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -39,6 +45,7 @@ describe('gateway: two nodes on PostgreSQL and Redis', { skip: SKIP_POSTGRES || 
       PORTCULLIS_REDIS_URL: REDIS_URL as string,
       PORTCULLIS_MASTER_KEY: randomBytes(32).toString('hex'),
       PORTCULLIS_ADMIN_KEY: randomBytes(32).toString('base64url'),
+      PORTCULLIS_PUBLIC_URL: `http://${PUBLIC_HOST}`,
     };
     const a = await startOAuthServer(env);
     nodes.push(a);
@@ -63,4 +70,35 @@ describe('gateway: two nodes on PostgreSQL and Redis', { skip: SKIP_POSTGRES || 
     assert.equal((await b.adminRequest('DELETE', `/apis/${route.id}`)).status, 204);
     await waitFor(async () => (await fetch(`${a.issuer}${path}/x`)).status === 404);
   });
+
+  it('a DPoP proof spent on one node is refused on the other (spent proofs shared through Redis)', async () => {
+    const [a, b] = nodes as [OAuthServer, OAuthServer];
+    await registerApp(a, APP, TEST_RELEASE);
+    const route = `/replay-${randomBytes(4).toString('hex')}`;
+    await addRoute(a, { match: route, upstream: (upstream as Upstream).url, auth: 'off' });
+    const key = await proofKey();
+    const attestation = await attestationToken(a, key, { app_id: APP });
+    // Both nodes answer for the same public URL, as behind a load balancer.
+    const send = (node: OAuthServer, dpop?: string) =>
+      hostRequest(node, `${route}/x`, { host: PUBLIC_HOST, 'portcullis-attestation': attestation, ...(dpop ? { dpop } : {}) });
+    await waitFor(async () => (await send(b)) === 401);
+    const proof = await makeProof(a, key, { htm: 'GET', htu: `http://${PUBLIC_HOST}${route}/x`, nonce: null });
+    assert.equal(await send(a, proof), 200);
+    assert.equal(await send(b, proof), 401, 'replayed to the other node');
+    const fresh = await makeProof(a, key, { htm: 'GET', htu: `http://${PUBLIC_HOST}${route}/x`, nonce: null });
+    assert.equal(await send(b, fresh), 200);
+  });
 });
+
+/** A GET with a chosen Host header (fetch cannot set one); resolves with the status. */
+function hostRequest(node: OAuthServer, path: string, headers: Record<string, string>): Promise<number> {
+  const url = new URL(node.issuer);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: url.hostname, port: url.port, path, headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -37,7 +37,7 @@ export interface ProofRequest {
    * Where used `jti`s are recorded instead of the database: records one and answers false when it
    * was there already. The gateway keeps them in memory so its hot path never waits on storage.
    */
-  spend?: ((id: string, expiresAt: number) => boolean) | undefined;
+  spend?: ((id: string, expiresAt: number) => boolean | Promise<boolean>) | undefined;
 }
 
 const b64urlSha256 = (value: string) => createHash('sha256').update(value, 'ascii').digest('base64url');
@@ -75,7 +75,7 @@ export async function verifyDpopProof(request: ProofRequest): Promise<DpopProof>
   const id = `dpop:${jkt}:${jti}`;
   const expiresAt = (iat + PROOF_MAX_AGE_S + 1) * 1000;
   if (request.spend) {
-    if (!request.spend(id, expiresAt)) throw new InvalidDpopProof('the DPoP proof was already used');
+    if (!(await request.spend(id, expiresAt))) throw new InvalidDpopProof('the DPoP proof was already used');
   } else await spendJti(request.db, id, expiresAt);
   return { jkt, jwk };
 }
