@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 interface Entry<T> {
   value: T;
@@ -22,7 +22,8 @@ export class VerifiedTokens<T> {
   }
 
   static keyOf(token: string): string {
-    return createHash('sha256').update(token).digest('base64url');
+    // One-shot hash(): no Hash object per call (about half the cost of createHash on the hot path).
+    return hash('sha256', token, 'base64url');
   }
 
   get(key: string, now: number): T | undefined {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { Kysely } from 'kysely';
 import { type Database, isUniqueViolation } from '../../db/index.ts';
@@ -40,7 +40,7 @@ export interface ProofRequest {
   spend?: ((id: string, expiresAt: number) => boolean | Promise<boolean>) | undefined;
 }
 
-const b64urlSha256 = (value: string) => createHash('sha256').update(value, 'ascii').digest('base64url');
+const b64urlSha256 = (value: string) => hash('sha256', value, 'base64url');
 
 /**
  * Checks a DPoP proof per RFC 9449 §4.3: one header holding one JWT, `typ` dpop+jwt, an asymmetric
