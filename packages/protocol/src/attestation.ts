@@ -32,10 +32,13 @@ export const ATTESTATION_REASONS = [
   'boot_not_verified',
   'security_level_too_low',
   'patch_level_too_old',
+  // apple-app-assert: see ATTESTATION.md §2.6.
+  'key_unknown',
+  'counter_not_increasing',
 ] as const;
 export type AttestationReason = (typeof ATTESTATION_REASONS)[number];
 
-export const ATTESTATION_FORMATS = ['software', 'apple-app-attest', 'android-key'] as const;
+export const ATTESTATION_FORMATS = ['software', 'apple-app-attest', 'android-key', 'apple-app-assert'] as const;
 export type AttestationFormat = (typeof ATTESTATION_FORMATS)[number];
 
 /** The `typ` of `software` evidence JWS. */
@@ -88,6 +91,20 @@ export interface AppleAppAttestEvidence {
   /** base64 of the attestation object `attestKey` returned. */
   attestation: string;
   /** base64url of the client data JSON (`AttestationClientData`). */
+  client_data: string;
+}
+
+/**
+ * `apple-app-assert` evidence, sent as a JSON string: an assertion by an App Attest key that an
+ * earlier `apple-app-attest` attestation stored on the server, to renew the attestation token
+ * without attesting a new key.
+ */
+export interface AppleAppAssertEvidence {
+  /** base64 of the attested App Attest key identifier (32 bytes). */
+  key_id: string;
+  /** base64 of the CBOR assertion object `{signature, authenticatorData}` from `generateAssertion`. */
+  assertion: string;
+  /** base64url of the client data JSON (`AttestationClientData`); the assertion signs its SHA-256. */
   client_data: string;
 }
 

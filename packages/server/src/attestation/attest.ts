@@ -2,7 +2,14 @@ import type { AttestationFormat, AttestationReason, AttestationResponse } from '
 import type { Services } from '../services.ts';
 import type { Findings } from './attestation-findings.ts';
 import { ATTESTATION_TOKEN_LIFETIME_S, issueAttestationToken } from './attestation-tokens.ts';
-import { readAndroidEvidence, readAppleEvidence } from './read-hardware-evidence.ts';
+import {
+  type AndroidEvidence,
+  type AppleAssertionEvidence,
+  type AppleEvidence,
+  readAndroidEvidence,
+  readAppleAssertionEvidence,
+  readAppleEvidence,
+} from './read-hardware-evidence.ts';
 import { verifySoftwareEvidence } from './verify-software-evidence.ts';
 
 export type AttestOutcome =
@@ -38,22 +45,25 @@ export async function attest(services: Services, request: AttestRequest): Promis
 }
 
 async function examine(services: Services, request: AttestRequest): Promise<Examined> {
-  const { attestation } = services;
   if (request.format === 'software') return examineSoftware(services, request.evidence);
-  // The route has checked the DPoP proof of every hardware attestation; without one nothing is bound.
+  // The route has checked the DPoP proof of every format but software; without one nothing is bound.
   if (request.proofJkt === undefined) return { fail: ['key_binding_mismatch'] };
   const proofJkt = request.proofJkt;
-  const read =
-    request.format === 'apple-app-attest' ? readAppleEvidence(request.evidence) : readAndroidEvidence(request.evidence);
+  const read = readHardwareEvidence(request.format, request.evidence);
   if (!read) return { fail: ['malformed'] };
   // The challenge is spent whatever the outcome: evidence is never evaluated twice.
-  if (!(await attestation.challenges.consume(read.clientData.claims.nonce))) return { fail: ['nonce_unknown'] };
-  const { policy, roots } = attestation;
+  if (!(await services.attestation.challenges.consume(read.clientData.claims.nonce))) return { fail: ['nonce_unknown'] };
+  const { appleKeys: keys, policy, roots } = services.attestation;
+  const allowDevelopment = policy.get('apple-development') === 'on';
   // The hardware verifiers (X.509, ASN.1, CBOR) load on first use, so a server that never sees
   // hardware evidence does not carry them in memory.
-  if ('keyId' in read) {
+  if ('assertion' in read) {
+    const { checkAppleAssertion } = await import('./check-apple-assertion.ts');
+    return checkAppleAssertion(read, { proofJkt, allowDevelopment, keys });
+  }
+  if ('attestation' in read) {
     const { checkAppleEvidence } = await import('./check-apple-evidence.ts');
-    return checkAppleEvidence(read, { proofJkt, roots: roots.apple, allowDevelopment: policy.get('apple-development') === 'on' });
+    return checkAppleEvidence(read, { proofJkt, roots: roots.apple, allowDevelopment, keys });
   }
   const minPatchLevel = policy.get('android-min-patch-level');
   const { checkAndroidEvidence } = await import('./check-android-evidence.ts');
@@ -64,6 +74,15 @@ async function examine(services: Services, request: AttestRequest): Promise<Exam
     strongBox: policy.get('android-strongbox') === 'required',
     minPatchLevel: minPatchLevel === 'off' ? null : Number(minPatchLevel),
   });
+}
+
+function readHardwareEvidence(
+  format: Exclude<AttestationFormat, 'software'>,
+  evidence: string,
+): AppleEvidence | AppleAssertionEvidence | AndroidEvidence | undefined {
+  if (format === 'apple-app-attest') return readAppleEvidence(evidence);
+  if (format === 'apple-app-assert') return readAppleAssertionEvidence(evidence);
+  return readAndroidEvidence(evidence);
 }
 
 /** `software`: the JWS proves the app-instance key; the rest is the app's own report (ATTESTATION.md §2.1). */
@@ -105,6 +124,8 @@ async function judge(services: Services, found: Findings): Promise<AttestOutcome
   // An admin's time-limited always-pass (a developer's or CI device, with the key it was allowed
   // with) waives only the device's integrity; a denied device fails whatever it says.
   if (standing === 'default') reasons.push(...found.integrity);
+  // Last, so that only a pass writes anything (an App Attest key is stored once, when it passes).
+  if (reasons.length === 0 && release && found.record) reasons.push(...(await found.record()));
   await attestation.devices.seen({
     deviceId: found.deviceId,
     jkt: found.jkt,

@@ -22,4 +22,9 @@ export interface Findings {
   releases: readonly string[] | 'any' | null;
   /** The token's `app.release`, given the live release that matched. */
   releaseLabel(release: AppReleaseView): string;
+  /**
+   * What a pass writes before its token is issued (`apple-app-attest`: the attested key). Called
+   * only when nothing else failed; the reasons it returns turn the pass into a failure.
+   */
+  record?: () => Promise<AttestationReason[]>;
 }

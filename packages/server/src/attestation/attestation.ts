@@ -3,6 +3,7 @@ import type { Database } from '../db/index.ts';
 import type { EventBus } from '../events/index.ts';
 import type { SecretDigests } from '../keys/index.ts';
 import { AppReleases } from './app-releases.ts';
+import { AppleKeys } from './apple-keys.ts';
 import { Challenges } from './challenges.ts';
 import { Devices } from './devices.ts';
 import { Policy } from './policy.ts';
@@ -19,11 +20,15 @@ export interface AttestationRoots {
   android?: string[];
 }
 
-/** App attestation's state: registered releases, outstanding challenges, devices, policy, trust anchors. */
+/**
+ * App attestation's state: registered releases, outstanding challenges, devices, attested App
+ * Attest keys, policy, trust anchors.
+ */
 export class Attestation {
   readonly releases: AppReleases;
   readonly challenges: Challenges;
   readonly devices: Devices;
+  readonly appleKeys: AppleKeys;
   readonly #timer: NodeJS.Timeout;
 
   readonly policy: Policy;
@@ -34,6 +39,7 @@ export class Attestation {
     this.releases = new AppReleases(db);
     this.challenges = new Challenges(db, digests);
     this.devices = new Devices(db);
+    this.appleKeys = new AppleKeys(db);
     this.policy = policy;
     this.roots = roots;
     this.#timer = setInterval(() => {

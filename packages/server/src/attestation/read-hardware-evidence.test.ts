@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { readAndroidEvidence, readAppleEvidence } from './read-hardware-evidence.ts';
+import { readAndroidEvidence, readAppleAssertionEvidence, readAppleEvidence } from './read-hardware-evidence.ts';
 
 const JKT = 'A'.repeat(43);
 const encode = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
@@ -15,7 +15,7 @@ const apple = (doc: Record<string, unknown> = {}) =>
     ...doc,
   });
 
-describe('readAppleEvidence / readAndroidEvidence', () => {
+describe('readAppleEvidence / readAppleAssertionEvidence / readAndroidEvidence', () => {
   it('reads the client data and hashes its bytes exactly as sent', () => {
     const sent = ` {"app_id":"ABCDE12345.com.example.app","nonce":"n-1","jkt":"${JKT}","extra":true}`;
     const read = readAppleEvidence(apple({ client_data: encode(sent) }));
@@ -49,5 +49,30 @@ describe('readAppleEvidence / readAndroidEvidence', () => {
     for (const chain of ['pem', [1, 2], undefined]) {
       assert.equal(readAndroidEvidence(JSON.stringify({ chain, client_data: clientData() })), undefined);
     }
+  });
+
+  it('apple-app-assert: the same key id and client data, with an assertion instead of an attestation', () => {
+    const assertion = (doc: Record<string, unknown> = {}) =>
+      JSON.stringify({
+        key_id: Buffer.alloc(32, 1).toString('base64'),
+        assertion: Buffer.from('cbor').toString('base64'),
+        client_data: clientData(),
+        ...doc,
+      });
+    const read = readAppleAssertionEvidence(assertion());
+    assert.ok(read);
+    assert.deepEqual(read.assertion, Buffer.from('cbor'));
+    assert.equal(read.keyId.byteLength, 32);
+    assert.equal(read.clientData.claims.app_id, 'ABCDE12345.com.example.app');
+    for (const bad of [
+      apple(),
+      assertion({ assertion: undefined }),
+      assertion({ assertion: '' }),
+      assertion({ key_id: Buffer.alloc(33).toString('base64') }),
+      assertion({ client_data: clientData({ app_id: 'com.example.app' }) }),
+    ]) {
+      assert.equal(readAppleAssertionEvidence(bad), undefined, bad.slice(0, 120));
+    }
+    assert.equal(readAppleEvidence(assertion()), undefined, 'an assertion is not an attestation');
   });
 });

@@ -25,6 +25,12 @@ export interface AppleEvidence {
   clientData: ClientData;
 }
 
+export interface AppleAssertionEvidence {
+  keyId: Buffer;
+  assertion: Buffer;
+  clientData: ClientData;
+}
+
 export interface AndroidEvidence {
   /** Checked only to be a list of strings; the verifier reads the certificates. */
   chain: string[];
@@ -72,14 +78,29 @@ function readClientData(encoded: unknown): ClientData | undefined {
 
 /** `apple-app-attest` evidence: JSON {key_id, attestation, client_data}; undefined when it does not parse. */
 export function readAppleEvidence(evidence: string): AppleEvidence | undefined {
+  const read = readAppleDocument(evidence, 'attestation');
+  return read && { keyId: read.keyId, attestation: read.object, clientData: read.clientData };
+}
+
+/** `apple-app-assert` evidence: JSON {key_id, assertion, client_data}; undefined when it does not parse. */
+export function readAppleAssertionEvidence(evidence: string): AppleAssertionEvidence | undefined {
+  const read = readAppleDocument(evidence, 'assertion');
+  return read && { keyId: read.keyId, assertion: read.object, clientData: read.clientData };
+}
+
+/** The key id, the base64 CBOR object named `member`, and client data naming an Apple App ID. */
+function readAppleDocument(
+  evidence: string,
+  member: 'attestation' | 'assertion',
+): { keyId: Buffer; object: Buffer; clientData: ClientData } | undefined {
   const doc = parseJsonObject(evidence);
   if (!doc) return undefined;
   const keyId = decodeBase64(doc.key_id);
-  const attestation = decodeBase64(doc.attestation);
+  const object = decodeBase64(doc[member]);
   const clientData = readClientData(doc.client_data);
-  if (!keyId || keyId.byteLength !== KEY_ID_BYTES || !attestation || !clientData) return undefined;
+  if (!keyId || keyId.byteLength !== KEY_ID_BYTES || !object || !clientData) return undefined;
   if (!APPLE_APP_ID.test(clientData.claims.app_id)) return undefined;
-  return { keyId, attestation, clientData };
+  return { keyId, object, clientData };
 }
 
 /** `android-key` evidence: JSON {chain: [PEM, ...], client_data}; undefined when it does not parse. */

@@ -21,7 +21,8 @@ const Release = Type.Object({
 /**
  * Public attestation endpoints:
  *   POST /attest/challenge                       a single-use nonce, valid for 60 s
- *   POST /attest                                 evidence (+ DPoP proof for hardware formats) → verdict and token
+ *   POST /attest                                 evidence (+ DPoP proof for hardware formats and App Attest
+ *                                                assertions) → verdict and token
  *   GET  /.well-known/portcullis/attestation-jwks  the keys that sign attestation tokens
  */
 export async function attestationRoutes(fastify: FastifyInstance, services: Services): Promise<void> {

@@ -33,6 +33,26 @@ export interface AttestationTables {
     key: string;
     value: string;
   };
+  /**
+   * App Attest keys that passed `apple-app-attest`, for checking their later assertions
+   * (`apple-app-assert`). Written once, on the passing attestation; then only the counter moves.
+   */
+  apple_keys: {
+    /** base64url of the 32-byte key identifier; the device id of tokens it earns. */
+    key_id: string;
+    /** The App ID (`TEAMID.bundle.id`) the key was attested for. */
+    app_id: string;
+    /** The attested EC P-256 public key, as JWK JSON. */
+    public_key: string;
+    /** The highest assertion counter accepted (0 after attestation); only ever grows. */
+    sign_count: number;
+    /** `production` or `development` (the attestation's AAGUID). */
+    environment: string;
+    /** Thumbprint of the app-instance key bound at attestation (`client_data.jkt`); fixed for the key's life. */
+    jkt: string;
+    created_at: number;
+    last_used_at: number;
+  };
   /** Outstanding attestation challenges: digests only, single use, short-lived. */
   attestation_challenges: {
     challenge_hash: string;

@@ -12,6 +12,7 @@ import * as attestation from './migrations/0008-attestation.ts';
 import * as secrets from './migrations/0009-secrets.ts';
 import * as pinning from './migrations/0010-pinning.ts';
 import * as gateway from './migrations/0011-gateway.ts';
+import * as appleKeys from './migrations/0012-apple-keys.ts';
 
 /** The ordered list of migrations this code knows. Append only. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0009-secrets': secrets,
   '0010-pinning': pinning,
   '0011-gateway': gateway,
+  '0012-apple-keys': appleKeys,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

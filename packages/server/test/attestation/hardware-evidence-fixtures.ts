@@ -4,7 +4,7 @@
 // @peculiar/x509 the way the verifiers' generated-chain unit tests build them. The server under
 // test trusts these roots through the `attestationRoots` build option.
 import 'reflect-metadata';
-import { createHash, KeyObject, webcrypto } from 'node:crypto';
+import { createHash, KeyObject, sign, webcrypto } from 'node:crypto';
 import {
   AttestationApplicationId,
   AttestationPackageInfo,
@@ -90,14 +90,15 @@ const nonceExtensionValue = (nonce: Uint8Array) => Buffer.concat([Buffer.from([0
 
 /**
  * What `DCAppAttestService.attestKey` returns for a fresh Secure Enclave key: the key id (SHA-256 of
- * its uncompressed point) and the CBOR attestation object over `clientDataHash` for `appId`.
+ * its uncompressed point) and the CBOR attestation object over `clientDataHash` for `appId`; and
+ * the key's private half, which stays in the Secure Enclave and signs its assertions.
  */
 export async function makeAppleAttestation(options: {
   intermediate: TestCa;
   appId: string;
   clientDataHash: Uint8Array;
   aaguid?: Uint8Array;
-}): Promise<{ keyId: Buffer; attestation: Uint8Array }> {
+}): Promise<{ keyId: Buffer; attestation: Uint8Array; privateKey: KeyObject }> {
   const keys = await generateKeys();
   const jwk = KeyObject.from(keys.publicKey).export({ format: 'jwk' });
   const point = Buffer.concat([Buffer.of(4), Buffer.from(jwk.x ?? '', 'base64url'), Buffer.from(jwk.y ?? '', 'base64url')]);
@@ -136,7 +137,26 @@ export async function makeAppleAttestation(options: {
   });
   const x5c = [new Uint8Array(leaf.rawData), new Uint8Array(options.intermediate.cert.rawData)];
   const attestation = encode({ fmt: 'apple-appattest', attStmt: { x5c, receipt: Buffer.from('receipt') }, authData });
-  return { keyId, attestation };
+  return { keyId, attestation, privateKey: KeyObject.from(keys.privateKey) };
+}
+
+/**
+ * What `DCAppAttestService.generateAssertion(keyId, clientDataHash)` returns: CBOR
+ * {signature, authenticatorData}, authenticatorData = rpIdHash (SHA-256 of `appId`) | flags |
+ * counter (4 bytes, big-endian), and signature = DER ECDSA P-256 with SHA-256 over
+ * SHA-256(authenticatorData ‖ clientDataHash) by `key`.
+ */
+export function makeAppleAssertion(options: {
+  key: KeyObject;
+  appId: string;
+  counter: number;
+  clientDataHash: Uint8Array;
+}): Uint8Array {
+  const counter = Buffer.alloc(4);
+  counter.writeUInt32BE(options.counter);
+  const authenticatorData = Buffer.concat([sha256(Buffer.from(options.appId)), Buffer.of(0), counter]);
+  const signature = sign('sha256', sha256(authenticatorData, options.clientDataHash), options.key);
+  return encode({ signature, authenticatorData });
 }
 
 // --- Android Key Attestation --------------------------------------------------------------------
@@ -209,7 +229,7 @@ export async function makeAndroidChain(root: TestCa, options: AndroidLeafOptions
 /** POST /attest with a DPoP proof for `<issuer>/attest` made with `proofBy` (null: no DPoP header). */
 export async function postHardwareEvidence(
   server: OAuthServer,
-  format: 'apple-app-attest' | 'android-key',
+  format: 'apple-app-attest' | 'apple-app-assert' | 'android-key',
   evidence: Record<string, unknown> | string,
   proofBy: ProofKey | null,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
