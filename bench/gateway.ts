@@ -10,24 +10,24 @@
 // Targets: (d) >= 85 % and (e) >= 45 % of (b)'s requests/s, each with a p99 at most 2 ms above (b)'s;
 // Portcullis's resident set after the run < 200 MB. A run with any non-2xx answer, connection error
 // or unexpected body is thrown away (it would measure error paths), and reported with a sample.
-import { createHash, generateKeyPairSync, type KeyObject, randomBytes, randomUUID, sign } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Result } from 'autocannon';
 import autocannon from 'autocannon';
-import { CompactSign, calculateJwkThumbprint, decodeJwt, type JWK } from 'jose';
-import { request } from 'undici';
+import { call, setUpPortcullis, startHelper, type Target } from './gateway-setup.ts';
 import {
   cli,
+  fmt,
   machineCpuSeconds,
+  percentile,
   portcullisEnv,
   residentMiB,
   type Started,
   spawnReady,
   treeCpuSeconds,
-  withoutPortcullisEnv,
 } from './processes.ts';
 import type { BenchReport, Cell } from './run.ts';
 
@@ -48,27 +48,12 @@ const BEARER_RATIO = 0.85;
 const DPOP_RATIO = 0.45;
 const P99_SLACK_MS = 2;
 const RSS_LIMIT_MB = 200;
-const APP = 'com.example.bench';
-const RELEASE = `sha256:${'ab'.repeat(32)}`;
-const helperScript = fileURLToPath(new URL('./gateway-upstream.ts', import.meta.url));
+const _APP = 'com.example.bench';
+const _RELEASE = `sha256:${'ab'.repeat(32)}`;
+const _helperScript = fileURLToPath(new URL('./gateway-upstream.ts', import.meta.url));
 
-const b64url = (s: string | Buffer) => Buffer.from(s).toString('base64url');
-const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');
-const fmt = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
-const percentile = (sorted: Float64Array, p: number) =>
-  sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-
-/** One thing loaded: where requests go, what they carry, and whose CPU counts as the server's. */
-interface Target {
-  key: 'upstream' | 'proxy' | 'open' | 'bearer' | 'dpop';
-  name: string;
-  /** The process (tree) doing the measured hop. */
-  pid: number;
-  url: string;
-  headers: Record<string, string>;
-  /** A fresh DPoP proof for each request (e only). */
-  proof?: () => string;
-}
+const _b64url = (s: string | Buffer) => Buffer.from(s).toString('base64url');
+const _sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');
 
 interface Run {
   target: string;
@@ -92,40 +77,6 @@ interface Run {
   warmup: { requests: number; non2xx: number; errors: number; mismatches: number };
   /** The first bad answer or error seen, if any (warm-up or measured). */
   sample?: string;
-}
-
-/** A DPoP proof signer for `key` (RFC 9449 §4.2), synchronous so autocannon can call it per request. */
-function proofSigner(key: KeyObject, jwk: JWK) {
-  const header = b64url(JSON.stringify({ typ: 'dpop+jwt', alg: 'ES256', jwk }));
-  return (claims: Record<string, unknown>) => {
-    const input = `${header}.${b64url(JSON.stringify({ jti: randomUUID(), iat: Math.floor(Date.now() / 1000), ...claims }))}`;
-    return `${input}.${sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
-  };
-}
-
-async function call(
-  url: string,
-  init: { method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string } = {},
-): Promise<{
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-  json: Record<string, unknown>;
-}> {
-  const res = await request(url, { method: init.method ?? 'GET', headers: init.headers ?? {}, body: init.body ?? null });
-  const text = await res.body.text();
-  let json: Record<string, unknown> = {};
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed === 'object' && parsed !== null) json = parsed as Record<string, unknown>;
-  } catch {}
-  return { status: res.statusCode, headers: res.headers, text, json };
-}
-
-function str(o: Record<string, unknown>, key: string, what: string): string {
-  const v = o[key];
-  if (typeof v !== 'string' || v === '') throw new Error(`${what} has no ${key}: ${JSON.stringify(o).slice(0, 300)}`);
-  return v;
 }
 
 async function load(target: Target, duration: number, expected: string, latencies?: number[]) {
@@ -212,145 +163,6 @@ const invalidity = (r: Run) =>
   ].filter((x): x is string => typeof x === 'string');
 
 /** Starts `bench/gateway-upstream.ts ROLE` and returns it with the URL it listens on. */
-async function startHelper(work: string, role: 'upstream' | 'proxy', upstreamUrl?: string) {
-  const readyFile = join(work, `${role}-ready.json`);
-  const started = await spawnReady(
-    [helperScript, role, readyFile, ...(upstreamUrl ? [upstreamUrl] : [])],
-    { ...withoutPortcullisEnv(), NODE_ENV: 'production' },
-    readyFile,
-  );
-  return { started, url: str(started.ready, 'url', `the ${role} ready file`) };
-}
-
-/**
- * Routes, app release, client, attestation and access tokens in a running Portcullis; returns the
- * three gateway targets, each checked once to answer the upstream's body with 200.
- */
-async function setUpPortcullis(started: Started, adminKey: string, upstreamUrl: string, expected: string) {
-  const base = str(started.ready, 'http', 'the Portcullis ready file');
-  const issuer = str(started.ready, 'issuer', 'the Portcullis ready file');
-  const pid = started.child.pid!;
-  const admin = async (path: string, body: Record<string, unknown>) => {
-    const res = await call(`${base}/admin/v1${path}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    if (res.status !== 201) throw new Error(`POST /admin/v1${path} answered ${res.status}: ${res.text.slice(0, 300)}`);
-    return res.json;
-  };
-  const routes = {
-    open: await admin('/apis', { match: '/open', upstream: upstreamUrl, auth: 'off', attestation: 'off' }),
-    bearer: await admin('/apis', { match: '/bearer', upstream: upstreamUrl, binding: 'none' }),
-    dpop: await admin('/apis', { match: '/dpop', upstream: upstreamUrl }),
-  };
-  await admin('/apps', { app_id: APP, digest: RELEASE });
-  const client = await admin('/clients', {
-    name: 'bench',
-    type: 'confidential',
-    grant_types: ['client_credentials'],
-    scopes: ['read'],
-    token_endpoint_auth_method: 'client_secret_basic',
-  });
-  // RFC 6749 §2.3.1: client id and secret are form-urlencoded before they are joined for Basic.
-  const enc = (s: string) => new URLSearchParams({ s }).toString().slice(2);
-  const credentials = `${enc(str(client, 'client_id', 'the created client'))}:${enc(str(client, 'client_secret', 'the created client'))}`;
-  const basic = `Basic ${Buffer.from(credentials).toString('base64')}`;
-
-  // One device key: it signs the attestation evidence, and every DPoP proof of (e).
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const jwk = publicKey.export({ format: 'jwk' }) as JWK;
-  const jkt = await calculateJwkThumbprint(jwk, 'sha256');
-  const makeProof = proofSigner(privateKey, jwk);
-
-  const challenge = await call(`${base}/attest/challenge`, { method: 'POST' });
-  if (challenge.status !== 201) throw new Error(`POST /attest/challenge answered ${challenge.status}: ${challenge.text}`);
-  const evidence = await new CompactSign(
-    new TextEncoder().encode(
-      JSON.stringify({
-        nonce: str(challenge.json, 'challenge', 'the challenge'),
-        app_id: APP,
-        release: RELEASE,
-        device_id: 'bench-device',
-        platform: 'android',
-        iat: Math.floor(Date.now() / 1000),
-        signals: {},
-      }),
-    ),
-  )
-    .setProtectedHeader({ alg: 'ES256', typ: 'portcullis-evidence+jwt', jwk })
-    .sign(privateKey);
-  const attested = await call(`${base}/attest`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ format: 'software', evidence }),
-  });
-  if (attested.status !== 200) throw new Error(`POST /attest answered ${attested.status}: ${attested.text.slice(0, 300)}`);
-  const attestationToken = str(attested.json, 'attestation_token', 'the attestation answer');
-
-  const tokenRequest = (dpop?: string) =>
-    call(`${base}/oauth/token`, {
-      method: 'POST',
-      headers: {
-        authorization: basic,
-        'content-type': 'application/x-www-form-urlencoded',
-        ...(dpop ? { dpop } : {}),
-      },
-      body: 'grant_type=client_credentials&scope=read',
-    });
-  const bearer = await tokenRequest();
-  if (bearer.status !== 200) throw new Error(`bearer token request answered ${bearer.status}: ${bearer.text.slice(0, 300)}`);
-  const bearerToken = str(bearer.json, 'access_token', 'the bearer token answer');
-  const tokenHtu = `${issuer}/oauth/token`;
-  let dpopAnswer = await tokenRequest(makeProof({ htm: 'POST', htu: tokenHtu }));
-  const nonce = dpopAnswer.headers['dpop-nonce'];
-  if (dpopAnswer.status === 400 && dpopAnswer.json.error === 'use_dpop_nonce' && typeof nonce === 'string')
-    dpopAnswer = await tokenRequest(makeProof({ htm: 'POST', htu: tokenHtu, nonce }));
-  if (dpopAnswer.status !== 200 || String(dpopAnswer.json.token_type).toLowerCase() !== 'dpop')
-    throw new Error(`DPoP token request answered ${dpopAnswer.status}: ${dpopAnswer.text.slice(0, 300)}`);
-  const dpopToken = str(dpopAnswer.json, 'access_token', 'the DPoP token answer');
-  const dpopClaims = decodeJwt(dpopToken);
-  if ((dpopClaims.cnf as { jkt?: unknown } | undefined)?.jkt !== jkt)
-    throw new Error(`the DPoP access token is bound to ${JSON.stringify(dpopClaims.cnf)}, not the device key ${jkt}`);
-
-  // Requests go to the bound address with the issuer's Host, so the gateway names them by the issuer (htu).
-  const host = new URL(issuer).host;
-  const attestation = { 'portcullis-attestation': attestationToken };
-  const ath = sha256(dpopToken);
-  const dpopHtu = `${issuer}/dpop/items`;
-  const targets: Target[] = [
-    { key: 'open', name: '(c) portcullis, no checks', pid, url: `${base}/open/items`, headers: { host } },
-    {
-      key: 'bearer',
-      name: '(d) portcullis, bearer JWT + attestation',
-      pid,
-      url: `${base}/bearer/items`,
-      headers: { host, authorization: `Bearer ${bearerToken}`, ...attestation },
-    },
-    {
-      key: 'dpop',
-      name: '(e) portcullis, DPoP JWT + attestation',
-      pid,
-      url: `${base}/dpop/items`,
-      headers: { host, authorization: `DPoP ${dpopToken}`, ...attestation },
-      proof: () => makeProof({ htm: 'GET', htu: dpopHtu, ath }),
-    },
-  ];
-  for (const t of targets) {
-    const res = await call(t.url, { headers: { ...t.headers, ...(t.proof ? { dpop: t.proof() } : {}) } });
-    if (res.status !== 200 || res.text !== expected)
-      throw new Error(`${t.name}: GET ${new URL(t.url).pathname} answered ${res.status}: ${res.text.slice(0, 500)}`);
-  }
-
-  const claims = {
-    bearer: decodeJwt(bearerToken),
-    dpop: dpopClaims,
-    attestation: decodeJwt(attestationToken),
-  };
-  const expiresAt = Math.min(...Object.values(claims).map((c) => Number(c.exp)));
-  return { issuer, base, targets, routes, claims, expiresAt, deviceJkt: jkt };
-}
-
 export async function gateway(): Promise<BenchReport> {
   const work = mkdtempSync(join(tmpdir(), 'portcullis-bench-gateway-'));
   const dataDir = mkdtempSync(join(tmpdir(), 'portcullis-bench-gateway-data-'));
@@ -401,10 +213,8 @@ export async function gateway(): Promise<BenchReport> {
     const runs: Run[] = [];
     // BENCH_ONLY=c,e measures only those targets (while investigating one of them).
     const only = process.env.BENCH_ONLY?.split(',');
-    for (const target of targets) {
-      if (only && !only.some((o) => target.name.startsWith(`(${o})`))) continue;
-      runs.push(await measure(target, upstream.started.child.pid!, expected));
-    }
+    const measured = only ? targets.filter((t) => only.some((o) => t.name.startsWith(`(${o})`))) : targets;
+    for (const target of measured) runs.push(await measure(target, upstream.started.child.pid!, expected));
     const memory = residentMiB(portcullis.child.pid!);
 
     const invalid = runs.flatMap((r) =>
@@ -417,12 +227,13 @@ export async function gateway(): Promise<BenchReport> {
       throw new Error(`invalid measurement (error responses measured):\n  ${invalid.join('\n  ')}\n  ${figures.join('\n  ')}`);
     }
 
-    const ref = runs[1]!;
+    // The reference is (b); without it (BENCH_ONLY leaving it out) there are no ratios to judge.
+    const ref = runs[measured.findIndex((t) => t.key === 'proxy')] ?? { requestsPerSec: Number.NaN, p99: Number.NaN };
     const goals: Record<string, number> = { bearer: BEARER_RATIO, dpop: DPOP_RATIO };
     const rows: Cell[][] = [];
     const missed: string[] = [];
     for (const [i, r] of runs.entries()) {
-      const key = targets[i]!.key;
+      const key = measured[i]!.key;
       const ratio = r.requestsPerSec / ref.requestsPerSec;
       const goal = goals[key];
       let target = '';

@@ -130,3 +130,10 @@ export function residentMiB(pid: number): { rss: number; peak: number } {
   };
   return { rss: kib('VmRSS'), peak: kib('VmHWM') };
 }
+
+/** The p-th percentile of sorted values (nearest rank). */
+export const percentile = (sorted: Float64Array, p: number) =>
+  sorted.length === 0 ? Number.NaN : (sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number);
+
+/** A figure for a table: fixed digits, or n/a. */
+export const fmt = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');

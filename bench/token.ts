@@ -4,12 +4,13 @@
 // Target: Portcullis >= 2x the reference's requests/s with a p99 no worse than the reference's.
 // A run with any non-2xx answer, connection error or malformed body is thrown away (it would
 // measure error paths), and so is one whose first token does not verify against the JWKS.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Result } from 'autocannon';
 import autocannon from 'autocannon';
 import { createLocalJWKSet, jwtVerify } from 'jose';
+import { fmt, machineCpuSeconds, percentile, treeCpuSeconds } from './processes.ts';
 import type { BenchReport, Cell } from './run.ts';
 import { startPortcullis, startReference, type TokenServer } from './token-servers.ts';
 
@@ -17,7 +18,6 @@ const CONNECTIONS = [10, 64];
 const WARMUP_S = 2;
 const DURATION_S = 10;
 const TARGET_RATIO = 2;
-const CLK_TCK = 100; // /proc/<pid>/stat time unit on Linux
 
 /** Fetches one token and checks it the way a resource server would (RFC 9068). */
 export async function verifyOneToken(server: TokenServer) {
@@ -44,32 +44,6 @@ export async function verifyOneToken(server: TokenServer) {
     throw new Error(`${server.name}: client_id claim ${String(payload.client_id)}, expected ${server.clientId}`);
   return { protectedHeader, payload, response: { ...body, access_token: `${body.access_token.length} chars` } };
 }
-
-/** CPU seconds used so far by a process and its descendants. */
-function treeCpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
-    const own = (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime, stime
-    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean);
-    return own + children.reduce((sum, c) => sum + treeCpuSeconds(Number(c)), 0);
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU seconds used so far by the whole machine (all cores, every process). */
-function machineCpuSeconds(): number {
-  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
-    .split('\n')[0]!
-    .split(/\s+/)
-    .slice(1)
-    .map(Number);
-  return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / CLK_TCK;
-}
-
-const percentile = (sorted: Float64Array, p: number) =>
-  sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
 // A response whose body is not a JWT access token response counts as a mismatch (autocannon checks every one).
 const looksLikeToken = (body: string) => /"access_token"\s*:\s*"eyJ/.test(body);
@@ -156,8 +130,6 @@ const invalidity = (r: Run) =>
     r.mismatches + r.warmup.mismatches > 0 &&
       `${r.mismatches + r.warmup.mismatches} responses whose body is not a JWT access token response`,
   ].filter((x): x is string => typeof x === 'string');
-
-const fmt = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
 
 export async function token(): Promise<BenchReport> {
   const work = mkdtempSync(join(tmpdir(), 'portcullis-bench-token-'));
