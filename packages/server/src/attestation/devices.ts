@@ -133,8 +133,15 @@ export class Devices {
     return view({ ...row, ...changes });
   }
 
+  /**
+   * Forgets a device (a lost or retired one). An iOS device's id is its App Attest key id, and that
+   * key goes too, so its assertions stop at once (`key_unknown`) until it attests a new key.
+   */
   async remove(deviceId: string): Promise<void> {
     await this.#find(deviceId);
-    await this.#db.deleteFrom('devices').where('device_id', '=', deviceId).execute();
+    await this.#db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('devices').where('device_id', '=', deviceId).execute();
+      await trx.deleteFrom('apple_keys').where('key_id', '=', deviceId).execute();
+    });
   }
 }

@@ -281,6 +281,15 @@ describe('apple-app-assert over HTTP', () => {
     assert.deepEqual(await reasonsOf(t.renew(denied, { counter: 2 })), ['device_denied']);
   });
 
+  it('a removed device (lost phone): its stored key goes too, so its assertions are key_unknown until it attests again', async () => {
+    const device = await t.attestDevice();
+    assert.equal((await t.renew(device, { counter: 1 })).status, 200);
+    const id = device.keyId.toString('base64url');
+    assert.equal((await server.adminRequest('DELETE', `/devices/${id}`)).status, 204);
+    assert.equal(await t.storedKey(device), undefined);
+    assert.deepEqual(await reasonsOf(t.renew(device, { counter: 2 })), ['key_unknown']);
+  });
+
   it('a key attested in development: its assertions pass only while apple-development is on', async () => {
     assert.equal((await server.adminRequest('PUT', '/policy/apple-development', { value: 'on' })).status, 200);
     let device: AttestedDevice;
