@@ -7,7 +7,7 @@ import { toOneLine, writeJson, writeLine } from '../output.ts';
 interface VerifyOptions {
   format: string;
   evidence: string;
-  challenge: string;
+  challenge?: string;
   appId?: string;
   at?: string;
   json?: boolean;
@@ -26,9 +26,12 @@ export function addAttestCommands(program: Command, io: CliIo): void {
     )
     .requiredOption(
       '--evidence <file>',
-      'Apple: JSON with attestation and keyId; Android: PEM chain, leaf first; software: the JWS',
+      'Apple: JSON with attestation and keyId; Android: PEM chain, leaf first; software: the JWS; or, for Apple and Android, the evidence exactly as the app sent it to /attest (with client_data)',
     )
-    .requiredOption('--challenge <base64>', 'the challenge the evidence must answer (Apple: the client data), base64')
+    .option(
+      '--challenge <base64>',
+      'the challenge the evidence must answer (Apple: the client data), base64; not needed for evidence as sent to /attest',
+    )
     .option('--app-id <team.bundle>', 'the Apple app id, TEAMID.bundle.id (apple-app-attest)')
     .option('--at <iso-time>', 'verify as of this time (captured evidence from devices whose certificates have since expired)')
     .action(async (options: VerifyOptions, command: Command) => {
@@ -44,7 +47,8 @@ export function addAttestCommands(program: Command, io: CliIo): void {
       if (Number.isNaN(at.getTime())) throw new UsageError('--at takes an ISO 8601 time such as 2024-06-01T00:00:00Z');
       // Loaded only for this verb: the other verbs never pay for the verifiers.
       const { verifyOffline } = await import('@portcullis/server/verify-offline');
-      const result = await verifyOffline(options.format, evidence, Buffer.from(options.challenge, 'base64'), {
+      const challenge = options.challenge === undefined ? undefined : Buffer.from(options.challenge, 'base64');
+      const result = await verifyOffline(options.format, evidence, challenge, {
         ...(options.appId ? { appId: options.appId } : {}),
         at,
       });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { splitPemBundle, verifyAndroidKeyAttestation } from './android/index.ts';
 import { verifyAppleAttestation } from './apple/index.ts';
+import { readAndroidEvidence, readAppleEvidence } from './read-hardware-evidence.ts';
 import { verifySoftwareEvidence } from './verify-software-evidence.ts';
 
 export interface OfflineVerification {
@@ -16,13 +17,51 @@ export interface OfflineVerification {
  *   apple-app-attest: a JSON file {attestation, keyId} (base64); the challenge is the client data
  *   android-key: a PEM file with the chain, leaf first; the challenge is the attestation challenge
  *   software: the JWS; the challenge is its nonce
+ * Evidence exactly as an app sent it to POST /attest (ATTESTATION.md §2.3, §2.4: with its
+ * `client_data`) needs no challenge: the device attested the SHA-256 of that client data, which is
+ * checked here, and the client data (nonce, instance key, app) is shown. Whether the nonce was one
+ * the server issued cannot be known offline.
  */
 export async function verifyOffline(
   format: string,
   evidence: string,
-  challenge: Uint8Array,
+  challenge: Uint8Array | undefined,
   options: { appId?: string; at: Date },
 ): Promise<OfflineVerification> {
+  const sent =
+    format === 'apple-app-attest'
+      ? readAppleEvidence(evidence)
+      : format === 'android-key'
+        ? readAndroidEvidence(evidence)
+        : undefined;
+  if (sent && 'keyId' in sent) {
+    const appId = options.appId ?? sent.clientData.claims.app_id;
+    const result = await verifyAppleAttestation({
+      attestation: sent.attestation,
+      keyId: sent.keyId,
+      clientDataHash: sent.clientData.hash,
+      appId,
+      environment: 'either',
+      now: options.at,
+    });
+    const facts = { client_data: sent.clientData.claims };
+    return result.ok
+      ? { verdict: 'pass', reasons: [], facts: { ...facts, environment: result.environment, publicKey: result.publicKeyJwk } }
+      : { verdict: 'fail', reasons: result.reasons, facts };
+  }
+  if (sent) {
+    const result = await verifyAndroidKeyAttestation({ chain: sent.chain, challenge: sent.clientData.hash, now: options.at });
+    const facts = { client_data: sent.clientData.claims };
+    return result.ok
+      ? { verdict: 'pass', reasons: [], facts: { ...facts, ...result.facts } }
+      : { verdict: 'fail', reasons: result.reasons, facts };
+  }
+  if (challenge === undefined)
+    return {
+      verdict: 'fail',
+      reasons: ['malformed'],
+      facts: { needs: 'a challenge, unless the evidence is what the app sent to /attest' },
+    };
   switch (format) {
     case 'apple-app-attest': {
       let doc: { attestation?: unknown; keyId?: unknown };
