@@ -54,7 +54,7 @@ export interface PortcullisApp {
   /** Where the HTTPS listener (client certificates, RFC 8705) can be reached, once bound. */
   setMtlsUrl(url: string): void;
   /** The SPKI pin of the server's TLS key, so the pin set always includes it. */
-  setServerPin(pin: string): void;
+  setServerPin(pin: string): Promise<void>;
   /**
    * Every listener's request handler: protected API routes (gateway/) first, then the app's own
    * routes. `app.inject()` bypasses the gateway; tests of it use a real port.
@@ -187,8 +187,9 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       setMtlsUrl(url: string) {
         mtlsUrl = url;
       },
-      setServerPin(pin: string) {
+      async setServerPin(pin: string) {
         serverPin = pin;
+        await services.pins.noteServerPin(pin);
       },
     };
   } catch (err) {

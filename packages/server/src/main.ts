@@ -94,7 +94,7 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
       });
       const bound = (https.address() as AddressInfo).port;
       built.setMtlsUrl(`https://${new URL(built.services.publicUrl()).hostname}:${bound}`);
-      built.setServerPin(spkiPin(tls.cert));
+      await built.setServerPin(spkiPin(tls.cert));
     }
   } catch (err) {
     await app.close();

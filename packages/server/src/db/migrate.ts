@@ -13,6 +13,7 @@ import * as secrets from './migrations/0009-secrets.ts';
 import * as pinning from './migrations/0010-pinning.ts';
 import * as gateway from './migrations/0011-gateway.ts';
 import * as appleKeys from './migrations/0012-apple-keys.ts';
+import * as serverPin from './migrations/0013-server-pin.ts';
 
 /** The ordered list of migrations this code knows. Append only. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -28,6 +29,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0010-pinning': pinning,
   '0011-gateway': gateway,
   '0012-apple-keys': appleKeys,
+  '0013-server-pin': serverPin,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -82,6 +82,20 @@ export class PinSet {
     return this.show();
   }
 
+  /**
+   * Records the server's own TLS pin at start-up. A different pin than last time (a new TLS key)
+   * changes what the pin set says, so the set gets a new version: clients that keep the highest
+   * version they have seen would otherwise have no sign that it changed.
+   */
+  async noteServerPin(pin: string): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('pin_set').select('server_pin').where('id', '=', 1).executeTakeFirst();
+      if (row?.server_pin === pin) return;
+      await this.#bump(trx);
+      await trx.updateTable('pin_set').set({ server_pin: pin }).where('id', '=', 1).execute();
+    });
+  }
+
   /** A new version with the same pins: something else the pin set carries changed (the protected domains). */
   async touch(): Promise<void> {
     await this.#db.transaction().execute((trx) => this.#bump(trx));

@@ -12,5 +12,7 @@ export interface PinningTables {
     version: number;
     managed_trust_roots: number;
     updated_at: number;
+    /** The server's own TLS key pin as last served (null before the HTTPS listener first ran). */
+    server_pin: string | null;
   };
 }

@@ -12,7 +12,7 @@ describe('signed pin set and SDK config', () => {
   let pinsKeys: JWK[];
   before(async () => {
     server = await startOAuthServer();
-    server.built.setServerPin(OWN);
+    await server.built.setServerPin(OWN);
     const res = await admin('GET', '/sdk-config');
     const { config } = (await res.json()) as { config: string };
     const decoded = JSON.parse(Buffer.from(config, 'base64url').toString()) as {
@@ -112,5 +112,16 @@ describe('signed pin set and SDK config', () => {
     const after = await pinSet();
     assert.deepEqual(after.protected_domains, ['127.0.0.1']);
     assert.equal(after.version, before + 3);
+  });
+
+  it("a new TLS key of the server's own gives the set a new version; the same key on a restart does not", async () => {
+    const before = (await pinSet()).version as number;
+    await server.built.setServerPin(OWN);
+    assert.equal((await pinSet()).version, before, 'the same key: same version');
+    const NEW_OWN = `sha256/${Buffer.alloc(32, 8).toString('base64')}`;
+    await server.built.setServerPin(NEW_OWN);
+    const after = await pinSet();
+    assert.equal(after.version, before + 1);
+    assert.deepEqual((after.pins as Record<string, string[]>)['127.0.0.1'], [NEW_OWN]);
   });
 });
