@@ -78,12 +78,17 @@ export class Gateway {
 
   /** Handles `req` when a protected API route matches it; otherwise calls `next` (Fastify). */
   handle(req: IncomingMessage, res: ServerResponse, next: (req: IncomingMessage, res: ServerResponse) => void): void {
+    // Portcullis's own requests (and every request while no route exists) pass straight through.
+    if (this.#routes.size === 0) {
+      next(req, res);
+      return;
+    }
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const rawPath = q === -1 ? url : url.slice(0, q);
-    const host = hostOf(req);
-    const normalized = this.#routes.size === 0 || isReserved(rawPath) ? undefined : normalizePath(rawPath);
+    const normalized = isReserved(rawPath) ? undefined : normalizePath(rawPath);
     const path = normalized?.ok ? normalized.path : rawPath;
+    const host = hostOf(req);
     const match = normalized?.ok && !isReserved(path) ? this.#routes.match(host, path, req.method ?? 'GET') : null;
     if (!normalized || (normalized.ok && !match)) {
       next(req, res);
