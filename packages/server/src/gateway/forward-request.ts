@@ -46,7 +46,7 @@ function isGatewayOwned(name: string): boolean {
 }
 
 /** RFC 7239 §6: an IPv6 node is quoted and bracketed; §4: a value with other characters is quoted. */
-function forwardedFor(ip: string): string {
+export function forwardedFor(ip: string): string {
   return ip.includes(':') ? `"[${ip}]"` : ip;
 }
 
