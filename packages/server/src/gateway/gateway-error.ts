@@ -1,5 +1,5 @@
 import type { ErrorCode } from '@portcullis/protocol';
-import { DPOP_ALGS } from '../oauth/index.ts';
+import { type AuthScheme, authChallenge } from '../http/challenge.ts';
 
 /**
  * A refusal by the gateway: status, wire code and a public sentence; `headers` carries the
@@ -18,14 +18,11 @@ export class GatewayError extends Error {
   }
 }
 
-const quoted = (value: string) => value.replaceAll('\\', '\\\\').replaceAll('"', '\\"');
-
-export type ChallengeScheme = 'Bearer' | 'DPoP';
+export type ChallengeScheme = AuthScheme;
 
 /**
  * RFC 6750 §3: a 401/403 carries `WWW-Authenticate` with the scheme(s) the route accepts; the
- * error code appears only when the request carried credentials (§3.1). DPoP challenges name the
- * accepted algorithms (RFC 9449 §7.1).
+ * error code appears only when the request carried credentials (§3.1).
  */
 export function challenged(
   schemes: readonly ChallengeScheme[],
@@ -35,14 +32,6 @@ export function challenged(
   scope?: string,
 ): GatewayError {
   const error = new GatewayError(status, code ?? 'invalid_token', description);
-  error.headers['www-authenticate'] = schemes
-    .map((scheme) => {
-      const params = [`realm="portcullis"`];
-      if (scheme === 'DPoP') params.push(`algs="${DPOP_ALGS.join(' ')}"`);
-      if (code) params.push(`error="${code}"`, `error_description="${quoted(description)}"`);
-      if (scope) params.push(`scope="${quoted(scope)}"`);
-      return `${scheme} ${params.join(', ')}`;
-    })
-    .join(', ');
+  error.headers['www-authenticate'] = authChallenge(schemes, code ? { code, description, scope } : undefined);
   return error;
 }

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { authChallenge } from '../http/challenge.ts';
 import { HttpError } from '../http/errors.ts';
 import type { Services } from '../services.ts';
 import { PATHS } from './discovery.ts';
@@ -15,7 +16,7 @@ function bearerError(
 ): HttpError {
   const error = new HttpError(status, code, description);
   // RFC 6750 §3: the challenge names the error; without credentials it names none.
-  error.headers['www-authenticate'] = `Bearer realm="portcullis", error="${code}", error_description="${description}"`;
+  error.headers['www-authenticate'] = authChallenge(['Bearer'], { code, description });
   return error;
 }
 
@@ -30,7 +31,7 @@ export async function handleUserinfo(request: FastifyRequest, reply: FastifyRepl
   const token = header ? credentials?.[2] : typeof fromBody === 'string' ? fromBody : undefined;
   if (!token) {
     const error = new HttpError(401, 'invalid_token', 'an access token is required');
-    error.headers['www-authenticate'] = 'Bearer realm="portcullis"';
+    error.headers['www-authenticate'] = authChallenge(['Bearer']);
     throw error;
   }
   const payload = await verifyAccessToken(token, services.publicUrl(), services.signingKeys, services.oauth);

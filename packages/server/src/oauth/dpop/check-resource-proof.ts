@@ -1,9 +1,10 @@
 import type { JWTPayload } from 'jose';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/index.ts';
+import { authChallenge } from '../../http/challenge.ts';
 import { HttpError, OAuthError } from '../../http/errors.ts';
 import type { SecretDigests } from '../../keys/index.ts';
-import { DPOP_ALGS, verifyDpopProof } from './verify-dpop-proof.ts';
+import { verifyDpopProof } from './verify-dpop-proof.ts';
 
 export interface ResourceProof {
   /** The Authorization scheme the token came with, lowercased; `body` for a form-encoded token. */
@@ -24,16 +25,13 @@ export function boundJkt(payload: JWTPayload): string | undefined {
   return typeof cnf?.jkt === 'string' ? cnf.jkt : undefined;
 }
 
-const quoted = (value: string) => value.replaceAll('\\', '\\\\').replaceAll('"', '\\"');
-
 /** RFC 9449 §7.1: a 401 with a DPoP challenge naming the error and the algorithms accepted. */
 export function dpopChallengeError(
   code: 'invalid_token' | 'invalid_dpop_proof' | 'use_dpop_nonce',
   description: string,
 ): HttpError {
   const error = new HttpError(401, code, description);
-  error.headers['www-authenticate'] =
-    `DPoP realm="portcullis", algs="${DPOP_ALGS.join(' ')}", error="${code}", error_description="${quoted(description)}"`;
+  error.headers['www-authenticate'] = authChallenge(['DPoP'], { code, description });
   return error;
 }
 
@@ -49,7 +47,7 @@ export async function checkResourceProof(request: ResourceProof): Promise<void> 
       'invalid_token',
       'this access token is DPoP-bound; send it with the DPoP scheme and a proof',
     );
-    error.headers['www-authenticate'] = `Bearer realm="portcullis", error="invalid_token", ${error.headers['www-authenticate']}`;
+    error.headers['www-authenticate'] = authChallenge(['Bearer', 'DPoP'], { code: error.code, description: error.description });
     throw error;
   }
   if (request.headers === undefined) throw dpopChallengeError('invalid_dpop_proof', 'a DPoP proof is required');
