@@ -183,6 +183,21 @@ describe('portcullis api', () => {
     assert.ok(!apis.some((r) => r.path_prefix === '/bad'));
   });
 
+  it('updates a route in place: same id, new upstream and settings; an unknown id is exit 1', async () => {
+    const route = parseJson<ApiRouteView>(await cli(['api', 'add', '/moving', '--upstream', 'http://127.0.0.1:9', '--json']));
+    const updated = await cli(['api', 'update', route.id, '/moving', '--upstream', 'http://127.0.0.1:10', '--no-attestation']);
+    assertSuccess(updated);
+    assert.match(
+      updated.stdout,
+      new RegExp(`^updated ${route.id}: /moving → http://127\\.0\\.0\\.1:10 \\(attestation off, binding dpop\\)\n$`),
+    );
+    const shown = parseJson<ApiRouteView>(await cli(['api', 'show', route.id, '--json']));
+    assert.equal(shown.upstream, 'http://127.0.0.1:10');
+    assert.equal(shown.attestation, 'off');
+    assertFailure(await cli(['api', 'update', 'no-such-route', '/x', '--upstream', 'http://127.0.0.1:9']), /not_found/);
+    assertUsage(await cli(['api', 'update', route.id, '/moving']), /--upstream/);
+  });
+
   it('removes a route; showing or removing it again is exit 1', async () => {
     const route = parseJson<ApiRouteView>(await cli(['api', 'add', '/gone', '--upstream', 'http://127.0.0.1:9', '--json']));
     const removed = await cli(['api', 'remove', route.id]);
@@ -201,7 +216,7 @@ describe('portcullis api', () => {
 
 describe('portcullis api help', () => {
   it('describes every verb in one line and lists --json', async () => {
-    for (const verb of ['add', 'list', 'show', 'remove']) {
+    for (const verb of ['add', 'update', 'list', 'show', 'remove']) {
       const result = await runCli(['api', verb, '--help']);
       assert.equal(result.code, 0, verb);
       const lines = result.stdout.split('\n');

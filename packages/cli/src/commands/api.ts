@@ -65,40 +65,42 @@ export function addApiCommands(program: Command, io: CliIo): void {
     .command('api')
     .description('protect APIs: check tokens, attestation and binding, then forward to the upstream');
 
-  api
-    .command('add')
-    .description('protect a host and/or path prefix and forward its requests to an upstream')
-    .argument('<host-or-path>', 'api.example.com, /books, or api.example.com/books')
-    .requiredOption('--upstream <url>', 'the http(s) URL requests go to, e.g. http://books.internal:8080')
-    .option('--scope <scope...>', 'a scope every access token must carry (repeatable)')
-    .option('--no-attestation', 'no attestation token needed (same as --attestation off)')
-    .option('--attestation <mode>', `attestation token: ${API_ATTESTATION_MODES.join(', ')} (default required)`)
-    .option('--binding <binding>', `how calls are sender-constrained: ${API_BINDINGS.join(', ')} (default dpop)`)
-    .option('--identity <mode>', `how the upstream learns the caller: ${API_IDENTITY_MODES.join(', ')} (default headers)`)
-    .option('--no-auth', 'no access token needed (a public route; attestation may still be)')
-    .option(
-      '--inject-secret <header=secret...>',
-      'send a runtime secret upstream in this header, e.g. X-Api-Key=books_key (repeatable)',
-    )
-    .option('--strip-prefix', 'remove the path prefix before forwarding')
-    .option('--method <method...>', 'an accepted HTTP method (repeatable; default any)')
-    .option('--audience <uri>', "the aud access tokens must carry (default: this server's issuer)")
-    .option('--cors-origin <origin...>', 'a browser origin allowed to call it, e.g. https://app.example.com (repeatable)')
-    .option('--rate-limit <n/window[:per]>', `e.g. 100/60s:client or 10/1m; per is ${RATE_LIMIT_KEYS.join(', ')} (default route)`)
-    .option('--body-limit <bytes>', 'the largest request body forwarded')
-    .option('--timeout <ms>', 'how long the upstream may take to answer, in milliseconds')
-    .option('--case-insensitive', 'match the path prefix case-insensitively')
-    .action(async (match: string, options: AddOptions, command: Command) => {
-      const body = routeInput(match, options);
-      const ctx = verbContext(io, command);
-      const added = await ctx.client().post<ApiRouteView>('/apis', body);
-      writeResult(
-        io,
-        ctx.json,
-        added,
-        `added ${toOneLine(added.id)}: ${toOneLine(routeMatch(added))} → ${toOneLine(added.upstream)} (attestation ${added.attestation}, binding ${added.binding})`,
-      );
-    });
+  withRouteOptions(
+    api
+      .command('add')
+      .description('protect a host and/or path prefix and forward its requests to an upstream')
+      .argument('<host-or-path>', 'api.example.com, /books, or api.example.com/books'),
+  ).action(async (match: string, options: AddOptions, command: Command) => {
+    const body = routeInput(match, options);
+    const ctx = verbContext(io, command);
+    const added = await ctx.client().post<ApiRouteView>('/apis', body);
+    writeResult(
+      io,
+      ctx.json,
+      added,
+      `added ${toOneLine(added.id)}: ${toOneLine(routeMatch(added))} → ${toOneLine(added.upstream)} (attestation ${added.attestation}, binding ${added.binding})`,
+    );
+  });
+
+  withRouteOptions(
+    api
+      .command('update')
+      .description(
+        'replace a route: same id, new match and settings, in effect at once with no gap (unset options take their defaults)',
+      )
+      .argument('<id>', 'the route, as api list shows it')
+      .argument('<host-or-path>', 'api.example.com, /books, or api.example.com/books'),
+  ).action(async (id: string, match: string, options: AddOptions, command: Command) => {
+    const body = routeInput(match, options);
+    const ctx = verbContext(io, command);
+    const updated = await ctx.client().put<ApiRouteView>(`/apis/${pathSegment(id)}`, body);
+    writeResult(
+      io,
+      ctx.json,
+      updated,
+      `updated ${toOneLine(updated.id)}: ${toOneLine(routeMatch(updated))} → ${toOneLine(updated.upstream)} (attestation ${updated.attestation}, binding ${updated.binding})`,
+    );
+  });
 
   api
     .command('list')
@@ -147,6 +149,30 @@ export function addApiCommands(program: Command, io: CliIo): void {
 }
 
 /** Checks what the CLI can check on its own (bad usage, exit 2); the server checks the rest. */
+/** The options that describe a route, shared by add and update. */
+function withRouteOptions(command: Command): Command {
+  return command
+    .requiredOption('--upstream <url>', 'the http(s) URL requests go to, e.g. http://books.internal:8080')
+    .option('--scope <scope...>', 'a scope every access token must carry (repeatable)')
+    .option('--no-attestation', 'no attestation token needed (same as --attestation off)')
+    .option('--attestation <mode>', `attestation token: ${API_ATTESTATION_MODES.join(', ')} (default required)`)
+    .option('--binding <binding>', `how calls are sender-constrained: ${API_BINDINGS.join(', ')} (default dpop)`)
+    .option('--identity <mode>', `how the upstream learns the caller: ${API_IDENTITY_MODES.join(', ')} (default headers)`)
+    .option('--no-auth', 'no access token needed (a public route; attestation may still be)')
+    .option(
+      '--inject-secret <header=secret...>',
+      'send a runtime secret upstream in this header, e.g. X-Api-Key=books_key (repeatable)',
+    )
+    .option('--strip-prefix', 'remove the path prefix before forwarding')
+    .option('--method <method...>', 'an accepted HTTP method (repeatable; default any)')
+    .option('--audience <uri>', "the aud access tokens must carry (default: this server's issuer)")
+    .option('--cors-origin <origin...>', 'a browser origin allowed to call it, e.g. https://app.example.com (repeatable)')
+    .option('--rate-limit <n/window[:per]>', `e.g. 100/60s:client or 10/1m; per is ${RATE_LIMIT_KEYS.join(', ')} (default route)`)
+    .option('--body-limit <bytes>', 'the largest request body forwarded')
+    .option('--timeout <ms>', 'how long the upstream may take to answer, in milliseconds')
+    .option('--case-insensitive', 'match the path prefix case-insensitively');
+}
+
 function routeInput(match: string, options: AddOptions): ApiRouteInput {
   const attestation: ApiAttestationMode | undefined =
     options.attestation === false ? 'off' : oneOf(options.attestation, API_ATTESTATION_MODES, '--attestation');

@@ -83,6 +83,29 @@ export class ApiRoutes {
     return toView(row);
   }
 
+  /**
+   * Replaces a route's match and settings in one write (its id stays), so changing an upstream or
+   * a policy never leaves a moment in which the route is missing.
+   */
+  async update(id: string, input: ApiRouteInput): Promise<ApiRouteView> {
+    const { host, path_prefix, ...settings } = checkRouteInput(input);
+    let changed: number;
+    try {
+      const result = await this.#db
+        .updateTable('api_routes')
+        .set({ host: host ?? '', path_prefix, settings: JSON.stringify(settings) })
+        .where('id', '=', id)
+        .executeTakeFirst();
+      changed = Number(result.numUpdatedRows);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new Conflict(`another route is for ${host ?? ''}${path_prefix} already`);
+      throw err;
+    }
+    if (changed === 0) throw new NotFound(`no API route ${id}`);
+    await this.#changed();
+    return this.get(id);
+  }
+
   list(): ApiRouteView[] {
     return [...this.#table].sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
   }

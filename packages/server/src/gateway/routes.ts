@@ -72,6 +72,13 @@ const ApiRouteInput = Type.Object(
 
 const Id = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
+/** A route may only name secrets that exist (a typo would otherwise fail every request later). */
+async function checkSecretsExist(services: Services, inject: { secret: string }[] | undefined): Promise<void> {
+  const known = new Set((await services.secrets.list()).map((s) => s.name));
+  const unknown = (inject ?? []).map((i) => i.secret).filter((n) => !known.has(n));
+  if (unknown.length > 0) throw new InvalidRequest(`no secret named ${unknown[0]}; add it first (portcullis secrets add)`);
+}
+
 /**
  * Protected API routes in the admin API (`portcullis api`). Routes decide what reaches an
  * upstream and which secrets it gets, so changing them is admin-only, like secrets and policy.
@@ -92,10 +99,7 @@ export function registerGatewayAdminRoutes(fastify: FastifyInstance, services: S
     },
     async (request, reply) => {
       request.auditTarget = request.body.match;
-      const names = (request.body.inject ?? []).map((i) => i.secret);
-      const known = new Set((await services.secrets.list()).map((s) => s.name));
-      const unknown = names.filter((n) => !known.has(n));
-      if (unknown.length > 0) throw new InvalidRequest(`no secret named ${unknown[0]}; add it first (portcullis secrets add)`);
+      await checkSecretsExist(services, request.body.inject);
       const route = await routes.add(request.body);
       request.auditTarget = route.id;
       await services.pins.touch(); // the pin set lists protected domains
@@ -114,6 +118,25 @@ export function registerGatewayAdminRoutes(fastify: FastifyInstance, services: S
     '/apis/:id',
     { config: { access: 'read' }, schema: { summary: 'One protected API route', params: Id, response: { 200: ApiRouteView } } },
     async (request) => routes.get(request.params.id),
+  );
+  app.put(
+    '/apis/:id',
+    {
+      config: { access: 'sensitive', action: 'api.update' },
+      schema: {
+        summary: 'Replace a protected API route (same id; takes effect at once on every node, with no gap)',
+        params: Id,
+        body: ApiRouteInput,
+        response: { 200: ApiRouteView },
+      },
+    },
+    async (request) => {
+      request.auditTarget = request.params.id;
+      await checkSecretsExist(services, request.body.inject);
+      const route = await routes.update(request.params.id, request.body);
+      await services.pins.touch(); // the pin set lists protected domains
+      return route;
+    },
   );
   app.delete(
     '/apis/:id',

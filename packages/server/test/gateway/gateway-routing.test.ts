@@ -308,6 +308,40 @@ describe('gateway: admin API for routes', () => {
     assert.equal((await server.adminRequest('DELETE', `/apis/${open.id}`)).status, 404);
   });
 
+  it('replaces a route in place: same id, the new upstream from the next request, no moment without the route', async () => {
+    const other = await startUpstream();
+    try {
+      const route = await addRoute(server, { match: '/moving', upstream: upstream.url, auth: 'off', attestation: 'off' });
+      assert.equal((await fetch(`${server.issuer}/moving/a`)).status, 200);
+      const before = upstream.seen.length;
+      const res = await answer(
+        await server.adminRequest('PUT', `/apis/${route.id}`, {
+          match: '/moving',
+          upstream: other.url,
+          auth: 'off',
+          attestation: 'off',
+        }),
+      );
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.json?.id, route.id);
+      assert.equal(res.json?.upstream, other.url);
+      assert.equal((await fetch(`${server.issuer}/moving/b`)).status, 200);
+      assert.equal(other.last().url, '/moving/b');
+      assert.equal(upstream.seen.length, before, 'the old upstream gets nothing more');
+      // Taking another route's match is a conflict; an unknown id is 404; bad input is 400 and changes nothing.
+      await addRoute(server, { match: '/taken', upstream: upstream.url });
+      assert.equal((await server.adminRequest('PUT', `/apis/${route.id}`, { match: '/taken', upstream: other.url })).status, 409);
+      assert.equal((await server.adminRequest('PUT', '/apis/api_nope', { match: '/x', upstream: other.url })).status, 404);
+      assert.equal(
+        (await server.adminRequest('PUT', `/apis/${route.id}`, { match: '/moving', upstream: 'ftp://x' })).status,
+        400,
+      );
+      assert.equal((await answer(await server.adminRequest('GET', `/apis/${route.id}`))).json?.upstream, other.url);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('refuses bad routes with a clear 400 and duplicates with 409, writing nothing', async () => {
     const bad: Record<string, unknown>[] = [
       { match: '/x', upstream: 'ftp://files.example.com' },
