@@ -10,25 +10,14 @@
 // Targets: (d) >= 85 % and (e) >= 45 % of (b)'s requests/s, each with a p99 at most 2 ms above (b)'s;
 // Portcullis's resident set after the run < 200 MB. A run with any non-2xx answer, connection error
 // or unexpected body is thrown away (it would measure error paths), and reported with a sample.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Result } from 'autocannon';
 import autocannon from 'autocannon';
 import { call, setUpPortcullis, startHelper, type Target } from './gateway-setup.ts';
-import {
-  cli,
-  fmt,
-  machineCpuSeconds,
-  percentile,
-  portcullisEnv,
-  residentMiB,
-  type Started,
-  spawnReady,
-  treeCpuSeconds,
-} from './processes.ts';
+import { invalidity, type LoadFigures, measureLoad } from './measure-load.ts';
+import { cli, fmt, portcullisEnv, residentMiB, type Started, spawnReady } from './processes.ts';
 import type { BenchReport, Cell } from './run.ts';
 
 declare module 'autocannon' {
@@ -48,35 +37,10 @@ const BEARER_RATIO = 0.85;
 const DPOP_RATIO = 0.45;
 const P99_SLACK_MS = 2;
 const RSS_LIMIT_MB = 200;
-const _APP = 'com.example.bench';
-const _RELEASE = `sha256:${'ab'.repeat(32)}`;
-const _helperScript = fileURLToPath(new URL('./gateway-upstream.ts', import.meta.url));
 
-const _b64url = (s: string | Buffer) => Buffer.from(s).toString('base64url');
-const _sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');
-
-interface Run {
+interface Run extends LoadFigures {
   target: string;
-  requestsPerSec: number;
-  /** Exact latencies (ms) of every response, from autocannon's per-response timings. */
-  p50: number;
-  p99: number;
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-  mismatches: number;
-  statusCodes: Record<string, number>;
-  /** CPU use over the measured run, in % of one core. */
-  serverCpuPct: number;
   upstreamCpuPct: number;
-  loadGenCpuPct: number;
-  /** Everything else on the machine, the upstream included when it is not the measured server. */
-  otherCpuPct: number;
-  requestsPerServerCpuSecond: number;
-  autocannon: { requests: Result['requests']; latency: Result['latency']; duration: number; total2xx: number };
-  warmup: { requests: number; non2xx: number; errors: number; mismatches: number };
-  /** The first bad answer or error seen, if any (warm-up or measured). */
-  sample?: string;
 }
 
 async function load(target: Target, duration: number, expected: string, latencies?: number[]) {
@@ -118,51 +82,16 @@ async function load(target: Target, duration: number, expected: string, latencie
 }
 
 async function measure(target: Target, upstreamPid: number, expected: string): Promise<Run> {
-  const warm = await load(target, WARMUP_S, expected);
-  const latencies: number[] = [];
-  const cpu0 = treeCpuSeconds(target.pid);
-  const up0 = treeCpuSeconds(upstreamPid);
-  const all0 = machineCpuSeconds();
-  const gen0 = process.cpuUsage();
-  const t0 = performance.now();
-  const { result: r, sample } = await load(target, DURATION_S, expected, latencies);
-  const wall = (performance.now() - t0) / 1000;
-  const gen = process.cpuUsage(gen0);
-  const serverCpuPct = ((treeCpuSeconds(target.pid) - cpu0) / wall) * 100;
-  const upstreamCpuPct = ((treeCpuSeconds(upstreamPid) - up0) / wall) * 100;
-  const loadGenCpuPct = ((gen.user + gen.system) / 1e6 / wall) * 100;
-  const machineCpuPct = ((machineCpuSeconds() - all0) / wall) * 100;
-  const sorted = Float64Array.from(latencies).sort();
-  const w = warm.result;
-  return {
-    target: target.name,
-    requestsPerSec: r.requests.average,
-    p50: percentile(sorted, 50),
-    p99: percentile(sorted, 99),
-    non2xx: r.non2xx,
-    errors: r.errors,
-    timeouts: r.timeouts,
-    mismatches: r.mismatches,
-    statusCodes: Object.fromEntries(Object.entries(r.statusCodeStats).map(([k, v]) => [k, Number(v.count)])),
-    serverCpuPct,
-    upstreamCpuPct,
-    loadGenCpuPct,
-    otherCpuPct: Math.max(0, machineCpuPct - serverCpuPct - loadGenCpuPct),
-    requestsPerServerCpuSecond: r.requests.total / ((serverCpuPct / 100) * wall),
-    autocannon: { requests: r.requests, latency: r.latency, duration: r.duration, total2xx: r['2xx'] },
-    warmup: { requests: w.requests.total, non2xx: w.non2xx, errors: w.errors, mismatches: w.mismatches },
-    ...((warm.sample ?? sample) ? { sample: warm.sample ?? sample } : {}),
-  };
+  const figures = await measureLoad({
+    serverPid: target.pid,
+    watchPids: [upstreamPid],
+    warmupS: WARMUP_S,
+    durationS: DURATION_S,
+    run: (duration, latencies) => load(target, duration, expected, latencies),
+  });
+  return { target: target.name, upstreamCpuPct: figures.watchedCpuPct[0] ?? 0, ...figures };
 }
 
-const invalidity = (r: Run) =>
-  [
-    r.non2xx + r.warmup.non2xx > 0 && `${r.non2xx + r.warmup.non2xx} non-2xx (${JSON.stringify(r.statusCodes)})`,
-    r.errors + r.warmup.errors > 0 && `${r.errors + r.warmup.errors} errors (${r.timeouts} timeouts)`,
-    r.mismatches + r.warmup.mismatches > 0 && `${r.mismatches + r.warmup.mismatches} responses that are not the upstream's body`,
-  ].filter((x): x is string => typeof x === 'string');
-
-/** Starts `bench/gateway-upstream.ts ROLE` and returns it with the URL it listens on. */
 export async function gateway(): Promise<BenchReport> {
   const work = mkdtempSync(join(tmpdir(), 'portcullis-bench-gateway-'));
   const dataDir = mkdtempSync(join(tmpdir(), 'portcullis-bench-gateway-data-'));
@@ -218,7 +147,9 @@ export async function gateway(): Promise<BenchReport> {
     const memory = residentMiB(portcullis.child.pid!);
 
     const invalid = runs.flatMap((r) =>
-      invalidity(r).map((why) => `${r.target}: ${why}${r.sample ? `; first: ${r.sample}` : ''}`),
+      invalidity(r, "responses that are not the upstream's body").map(
+        (why) => `${r.target}: ${why}${r.sample ? `; first: ${r.sample}` : ''}`,
+      ),
     );
     if (invalid.length > 0) {
       const figures = runs.map(

@@ -7,10 +7,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Result } from 'autocannon';
 import autocannon from 'autocannon';
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import { fmt, machineCpuSeconds, percentile, treeCpuSeconds } from './processes.ts';
+import { invalidity, type LoadFigures, measureLoad } from './measure-load.ts';
+import { fmt } from './processes.ts';
 import type { BenchReport, Cell } from './run.ts';
 import { startPortcullis, startReference, type TokenServer } from './token-servers.ts';
 
@@ -48,27 +48,9 @@ export async function verifyOneToken(server: TokenServer) {
 // A response whose body is not a JWT access token response counts as a mismatch (autocannon checks every one).
 const looksLikeToken = (body: string) => /"access_token"\s*:\s*"eyJ/.test(body);
 
-interface Run {
+interface Run extends LoadFigures {
   server: string;
   connections: number;
-  requestsPerSec: number;
-  /** Exact latencies (ms) of every response, from autocannon's per-response timings. */
-  p50: number;
-  p99: number;
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-  mismatches: number;
-  statusCodes: Record<string, number>;
-  /** CPU use over the measured run, in % of one core. */
-  serverCpuPct: number;
-  loadGenCpuPct: number;
-  /** Everything else on the machine (other processes, the idle server, the kernel's share not charged to either). */
-  otherCpuPct: number;
-  /** Requests per CPU-second of the server: less sensitive than req/s to other load on the machine. */
-  requestsPerServerCpuSecond: number;
-  autocannon: { requests: Result['requests']; latency: Result['latency']; duration: number; total2xx: number };
-  warmup: { requests: number; non2xx: number; errors: number; mismatches: number };
 }
 
 async function load(server: TokenServer, connections: number, duration: number, latencies?: number[]) {
@@ -86,50 +68,18 @@ async function load(server: TokenServer, connections: number, duration: number, 
       latencies.push(ms);
     });
   }
-  return await instance;
+  return { result: await instance };
 }
 
 export async function measure(server: TokenServer, connections: number): Promise<Run> {
-  const warm = await load(server, connections, WARMUP_S);
-  const latencies: number[] = [];
-  const cpu0 = treeCpuSeconds(server.pid);
-  const all0 = machineCpuSeconds();
-  const gen0 = process.cpuUsage();
-  const t0 = performance.now();
-  const r = await load(server, connections, DURATION_S, latencies);
-  const wall = (performance.now() - t0) / 1000;
-  const gen = process.cpuUsage(gen0);
-  const serverCpuPct = ((treeCpuSeconds(server.pid) - cpu0) / wall) * 100;
-  const loadGenCpuPct = ((gen.user + gen.system) / 1e6 / wall) * 100;
-  const machineCpuPct = ((machineCpuSeconds() - all0) / wall) * 100;
-  const sorted = Float64Array.from(latencies).sort();
-  return {
-    server: server.name,
-    connections,
-    requestsPerSec: r.requests.average,
-    p50: percentile(sorted, 50),
-    p99: percentile(sorted, 99),
-    non2xx: r.non2xx,
-    errors: r.errors,
-    timeouts: r.timeouts,
-    mismatches: r.mismatches,
-    statusCodes: Object.fromEntries(Object.entries(r.statusCodeStats).map(([k, v]) => [k, Number(v.count)])),
-    serverCpuPct,
-    loadGenCpuPct,
-    otherCpuPct: Math.max(0, machineCpuPct - serverCpuPct - loadGenCpuPct),
-    requestsPerServerCpuSecond: r.requests.total / ((serverCpuPct / 100) * wall),
-    autocannon: { requests: r.requests, latency: r.latency, duration: r.duration, total2xx: r['2xx'] },
-    warmup: { requests: warm.requests.total, non2xx: warm.non2xx, errors: warm.errors, mismatches: warm.mismatches },
-  };
+  const figures = await measureLoad({
+    serverPid: server.pid,
+    warmupS: WARMUP_S,
+    durationS: DURATION_S,
+    run: (duration, latencies) => load(server, connections, duration, latencies),
+  });
+  return { server: server.name, connections, ...figures };
 }
-
-const invalidity = (r: Run) =>
-  [
-    r.non2xx + r.warmup.non2xx > 0 && `${r.non2xx + r.warmup.non2xx} non-2xx (${JSON.stringify(r.statusCodes)})`,
-    r.errors + r.warmup.errors > 0 && `${r.errors + r.warmup.errors} errors (${r.timeouts} timeouts)`,
-    r.mismatches + r.warmup.mismatches > 0 &&
-      `${r.mismatches + r.warmup.mismatches} responses whose body is not a JWT access token response`,
-  ].filter((x): x is string => typeof x === 'string');
 
 export async function token(): Promise<BenchReport> {
   const work = mkdtempSync(join(tmpdir(), 'portcullis-bench-token-'));
@@ -149,7 +99,11 @@ export async function token(): Promise<BenchReport> {
       for (const server of order) runs.push(await measure(server, connections));
     }
 
-    const invalid = runs.flatMap((r) => invalidity(r).map((why) => `${r.server} at ${r.connections} connections: ${why}`));
+    const invalid = runs.flatMap((r) =>
+      invalidity(r, 'responses whose body is not a JWT access token response').map(
+        (why) => `${r.server} at ${r.connections} connections: ${why}`,
+      ),
+    );
     if (invalid.length > 0) {
       const figures = runs.map(
         (r) =>
