@@ -189,6 +189,29 @@ describe('gateway: routes, paths and forwarding', () => {
     );
   });
 
+  it("the upstream's connection-specific answer fields stay between it and the gateway (RFC 9110 §7.6.1)", async () => {
+    const hops = await startUpstream((_req, res) => {
+      res.writeHead(200, {
+        connection: 'keep-alive, x-hop-secret',
+        'keep-alive': 'timeout=5',
+        'x-hop-secret': 'for the gateway only',
+        'proxy-authenticate': 'Basic realm="upstream"',
+        'x-end-to-end': 'yes',
+      });
+      res.end('ok');
+    });
+    try {
+      await addRoute(server, { match: '/hops', upstream: hops.url, auth: 'off', attestation: 'off' });
+      const res = await rawRequest(server.issuer, '/hops/x', { connection: 'close' });
+      assert.equal(res.status, 200);
+      assert.equal(res.headers['x-end-to-end'], 'yes');
+      for (const name of ['x-hop-secret', 'keep-alive', 'proxy-authenticate'])
+        assert.equal(res.headers[name], undefined, `${name} reached the client`);
+    } finally {
+      await hops.close();
+    }
+  });
+
   it('a method the route does not accept is 405 with Allow', async () => {
     const res = await answer(await fetch(`${server.issuer}/readonly/x`, { method: 'DELETE' }));
     assert.equal(res.status, 405);
