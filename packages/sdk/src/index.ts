@@ -1,9 +1,29 @@
 /**
- * The Portcullis client SDK. Its features (configuration string, attestation, login flows, token
- * storage, authenticated fetch, pinning) arrive with the SDK issue; today it shares the wire
- * vocabulary with the server so apps can already branch on error codes.
+ * The Portcullis client SDK: one config string in, secured API calls out. See packages/sdk/README.md.
  */
-export { type ErrorBody, type ErrorCode, isErrorCode } from '@portcullis/protocol';
+export { type ErrorBody, type ErrorCode, isErrorCode, type PinSetClaims, type SdkConfig } from '@portcullis/protocol';
+export type { AppIdentity, AttesterInput, PlatformAttester } from './attestation.ts';
+export { browserPlatform } from './browser-platform.ts';
+export { AttestationError, PinMismatchError, PortcullisError, type SdkErrorCode } from './errors.ts';
+export { type InstanceKey, type KeyStore, memoryKeyStore } from './instance-key.ts';
+export { parseConfigString } from './parse-config.ts';
+export { memoryPlatform, type Platform } from './platform.ts';
+export {
+  type AuthorizationAdapter,
+  createPortcullis,
+  Portcullis,
+  type PortcullisOptions,
+  type SessionInfo,
+} from './portcullis.ts';
+export {
+  encryptedRecords,
+  encryptedTokenStore,
+  memoryRecordStore,
+  type RecordStore,
+  type StoredSession,
+  type TokenStore,
+  type UserClaims,
+} from './token-store.ts';
 
 /**
  * @example

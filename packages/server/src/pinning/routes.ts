@@ -6,8 +6,10 @@ import { signJwt } from '../oauth/index.ts';
 import type { Services } from '../services.ts';
 import { managedTrustRoots } from './pin-set.ts';
 
-export const PINS_PATH = '/.well-known/portcullis/pins';
-export const PIN_SET_TYP = 'portcullis-pins+jwt';
+export { PIN_SET_TYP, PINS_PATH } from '@portcullis/protocol';
+
+import { PIN_SET_TYP, PINS_PATH } from '@portcullis/protocol';
+
 const PIN_SET_LIFETIME_S = 7 * 86_400;
 
 const PinSetView = Type.Object({
