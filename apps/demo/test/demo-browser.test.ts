@@ -20,7 +20,7 @@ const ACCESS_TOKEN_LIFETIME_S = 30;
 async function screenshot(page: Page, name: string): Promise<void> {
   if (!SCREENSHOTS) return;
   await mkdir(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage: true });
+  await page.screenshot({ path: `${SCREENSHOTS}${name}.png` });
 }
 
 async function signIn(page: Page, demo: Demo, password = demo.login.password): Promise<void> {
@@ -119,6 +119,7 @@ describe('Catalog of Products demo in Chromium', { skip: SKIP_BROWSER }, () => {
     await page.reload();
     await page.locator('#sign-in-panel').waitFor();
     assert.ok(await page.isHidden('#catalog'));
+    assert.ok(await page.isHidden('#sign-out'), 'nobody to sign out');
     await screenshot(page, 'demo-sign-in');
   });
 
@@ -163,6 +164,7 @@ describe('Catalog demo with an unregistered app release', { skip: SKIP_BROWSER }
     const text = (await page.textContent('#error')) ?? '';
     assert.match(text, /could not be verified \(app_unregistered\)/);
     assert.ok(await page.isHidden('#catalog'));
+    assert.ok(await page.isHidden('#sign-out'));
     await screenshot(page, 'demo-attestation-failed');
   });
 });

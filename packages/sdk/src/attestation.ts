@@ -12,7 +12,12 @@ import { AttestationError, PortcullisError, readErrorBody } from './errors.ts';
 import type { InstanceKey } from './instance-key.ts';
 import type { Platform } from './platform.ts';
 
-/** The app as the server knows it (`portcullis apps register`). */
+/**
+ * The app as the server knows it (`portcullis apps register`).
+ *
+ * @example
+ * const app: AppIdentity = { id: 'com.example.catalog', release: 'sha256:9f86d0…', signals: () => ({ rooted: isRooted() }) };
+ */
 export interface AppIdentity {
   /** Bundle id or package name, e.g. `com.example.catalog`. */
   id: string;
@@ -24,7 +29,12 @@ export interface AppIdentity {
   signals?: () => Promise<SoftwareEvidence['signals']> | SoftwareEvidence['signals'];
 }
 
-/** What a platform attester is given: the challenge and the client data it must attest. */
+/**
+ * What a platform attester is given: the challenge and the client data it must attest.
+ *
+ * @example
+ * const attest = (input: AttesterInput) => AppAttest.attestKey(input.clientDataHash);
+ */
 export interface AttesterInput {
   challenge: string;
   /** base64url of the client data JSON (ATTESTATION.md §2.2): send it unchanged as `client_data`. */

@@ -1,6 +1,11 @@
 import type { AttestationReason, ErrorCode } from '@portcullis/protocol';
 
-/** Codes of failures the SDK finds itself, before or without a server answer. */
+/**
+ * Codes of failures the SDK finds itself, before or without a server answer.
+ *
+ * @example
+ * if ((error as PortcullisError).code === ('pin_mismatch' satisfies SdkErrorCode)) warnAboutNetwork();
+ */
 export type SdkErrorCode =
   | 'invalid_config'
   | 'network_error'

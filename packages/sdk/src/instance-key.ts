@@ -4,6 +4,9 @@ import { calculateJwkThumbprint, type JWK } from 'jose';
  * The app-instance key: one P-256 key pair per installation. It signs the attestation evidence and
  * every DPoP proof (ECDSA), and it is the key runtime secrets are encrypted to (ECDH-ES), so the
  * same private key is held twice, once per WebCrypto algorithm; both handles are non-extractable.
+ *
+ * @example
+ * const { jkt } = await platform.keyStore.instanceKey(); // the thumbprint tokens are bound to
  */
 export interface InstanceKey {
   /** ECDSA P-256: `privateKey` signs, `publicKey` verifies. */

@@ -131,7 +131,12 @@ function findPinMismatch(error: unknown): PinMismatchError | null {
   return null;
 }
 
-/** Options of `nodePlatform`. */
+/**
+ * Options of `nodePlatform`.
+ *
+ * @example
+ * const options: NodePlatformOptions = { dir: '.portcullis', ca: readFileSync('data/tls/ca.crt', 'utf8') };
+ */
 export interface NodePlatformOptions {
   /** Where the key file and the encrypted records go; created with mode 0700. */
   dir: string;

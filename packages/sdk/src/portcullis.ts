@@ -11,7 +11,12 @@ import { PinSet } from './pin-set.ts';
 import { memoryPlatform, type Platform } from './platform.ts';
 import { encryptedRecords, encryptedTokenStore, type StoredSession, type TokenStore, type UserClaims } from './token-store.ts';
 
-/** Options of `createPortcullis`. */
+/**
+ * Options of `createPortcullis`.
+ *
+ * @example
+ * const options: PortcullisOptions = { app: { id: 'com.example.catalog', release: 'sha256:…' }, scope: 'openid catalog' };
+ */
 export interface PortcullisOptions {
   /** The app as registered with `portcullis apps register`. */
   app: AppIdentity;
@@ -36,7 +41,12 @@ export interface PortcullisOptions {
   redirectUri?: string;
 }
 
-/** What the app sees of the signed-in session; the tokens themselves stay inside the SDK. */
+/**
+ * What the app sees of the signed-in session; the tokens themselves stay inside the SDK.
+ *
+ * @example
+ * const session: SessionInfo | null = await portcullis.session();
+ */
 export interface SessionInfo {
   /** The signed-in person (`sub`, `name`, `email`, ...) when the scope had `openid`; undefined for services. */
   user: UserClaims | undefined;
@@ -70,6 +80,9 @@ function replayable(body: BodyInit | null | undefined): boolean {
 /**
  * One Portcullis-secured app: attestation, sign-in, secured API calls, runtime secrets.
  * Create it with `createPortcullis`.
+ *
+ * @example
+ * const portcullis: Portcullis = createPortcullis(CONFIG, { app });
  */
 export class Portcullis {
   readonly config: SdkConfig;

@@ -1,6 +1,11 @@
 import { base64url } from 'jose';
 
-/** Standard claims of the signed-in person (OIDC Core §5.1), from the ID token or UserInfo. */
+/**
+ * Standard claims of the signed-in person (OIDC Core §5.1), from the ID token or UserInfo.
+ *
+ * @example
+ * const name = (await portcullis.session())?.user?.name;
+ */
 export interface UserClaims {
   sub: string;
   name?: string;
@@ -10,7 +15,12 @@ export interface UserClaims {
   family_name?: string;
 }
 
-/** What a sign-in leaves behind. Times are milliseconds since the epoch. */
+/**
+ * What a sign-in leaves behind. Times are milliseconds since the epoch.
+ *
+ * @example
+ * const store: TokenStore = { load: async () => saved, save: async (s: StoredSession) => void (saved = s), clear: async () => void (saved = null) };
+ */
 export interface StoredSession {
   accessToken: string;
   /** `DPoP` when the access token is bound to the app-instance key (RFC 9449), else `Bearer`. */
@@ -62,7 +72,12 @@ export interface RecordStore {
   delete(name: string): Promise<void>;
 }
 
-/** A record store in memory: nothing survives the process. */
+/**
+ * A record store in memory: nothing survives the process.
+ *
+ * @example
+ * const platform = { ...memoryPlatform(), records: memoryRecordStore() };
+ */
 export function memoryRecordStore(): RecordStore {
   const map = new Map<string, string>();
   return {
@@ -89,6 +104,10 @@ export interface EncryptedRecords {
  * Encrypts every record with AES-GCM under `key` (a fresh 96-bit IV each write, NIST SP 800-38D
  * §8.2.2) before it reaches `records`. A record that does not decrypt (another key, tampering)
  * reads as absent and is removed.
+ *
+ * @example
+ * const records = encryptedRecords(platform.records, () => platform.keyStore.storageKey());
+ * await records.write('draft', { text: 'hello' });
  */
 export function encryptedRecords(records: RecordStore, key: () => Promise<CryptoKey>): EncryptedRecords {
   const encoder = new TextEncoder();
