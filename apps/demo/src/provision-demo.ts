@@ -1,5 +1,5 @@
+import type { CliResult } from '@portcullis/cli/spawn';
 import { WEB_PREFIX } from './serve-web.ts';
-import type { CliResult } from './spawn-gateway.ts';
 
 export const APP_ID = 'com.example.catalog.web';
 export const SCOPE = 'openid profile catalog';

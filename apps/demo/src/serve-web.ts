@@ -4,25 +4,9 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { ErrorCode } from '@portcullis/protocol';
+import type { DemoWebConfig } from '../web/demo-config.ts';
 
-/** What the web app fetches from `/catalog/config.json` before it starts. */
-export interface DemoWebConfig {
-  /** `portcullis sdk config --client-id CATALOG_ID`: the first-party catalog client's SDK config string. */
-  sdkConfig: string;
-  /** The app id attestation names (`apps register`). */
-  appId: string;
-  /** `sha256:HEX` of the app bundle: the release registered for `appId`. */
-  release: string;
-  catalogClientId: string;
-  /** A third-party client that signs in through the authorization code flow (consent page). */
-  partnerClientId: string;
-  redirectUri: string;
-  scope: string;
-  /** The products API through the gateway, e.g. http://127.0.0.1:8080/api. */
-  apiBase: string;
-  /** Shown on the sign-in form of a local demo; null hides it. */
-  demoUser: { username: string; password: string } | null;
-}
+export type { DemoWebConfig };
 
 export interface WebServerOptions {
   /** 0 (the default) = any free port. */

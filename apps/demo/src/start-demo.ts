@@ -3,10 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type CliResult, findFreePort, runCli, spawnServer } from '@portcullis/cli/spawn';
 import { startProductsApi } from './products-api.ts';
 import { API_PREFIX, APP_ID, provisionDemo, SCOPE } from './provision-demo.ts';
 import { type DemoWebConfig, startWebServer, WEB_PREFIX } from './serve-web.ts';
-import { type CliResult, findFreePort, runCli, spawnGateway } from './spawn-gateway.ts';
 
 /** The web app's sources (index.html, styles.css, main.ts). */
 export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../web/', import.meta.url));
@@ -66,7 +66,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     // 127.0.0.1, not localhost: http redirect URIs must name a loopback IP literal (RFC 8252 §8.3).
     const issuer = `http://${LOOPBACK}:${port}`;
     const adminKey = `pck_demo_${randomBytes(24).toString('base64url')}`;
-    const gateway = await spawnGateway({
+    const gateway = await spawnServer({
       dataDir,
       port,
       adminKey,

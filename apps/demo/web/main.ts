@@ -1,27 +1,9 @@
 import { AttestationError, createPortcullis, type Portcullis, PortcullisError, type SessionInfo } from '@portcullis/sdk';
+import type { Product } from '../src/product-list.ts';
+import type { DemoWebConfig } from './demo-config.ts';
 
 // The "Catalog of Products" web app: everything it knows about security is the SDK config
 // string and its own app identity; the SDK does attestation, sign-in, DPoP and token refresh.
-
-interface DemoWebConfig {
-  sdkConfig: string;
-  appId: string;
-  release: string;
-  catalogClientId: string;
-  partnerClientId: string;
-  redirectUri: string;
-  scope: string;
-  apiBase: string;
-  demoUser: { username: string; password: string } | null;
-}
-
-interface Product {
-  id: string;
-  name: string;
-  price: number;
-  description: string;
-  visual: string;
-}
 
 /** Which client the person signed in with; not a secret, so sessionStorage is fine for it. */
 const MODE_KEY = 'catalog-sign-in-mode';

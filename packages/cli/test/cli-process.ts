@@ -6,47 +6,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { ReadyInfo } from '@portcullis/protocol';
+import { BIN, type CliResult, cleanEnv, runCli } from '../src/spawn-server.ts';
 
-/** The launcher, run by the same Node.js 24 that runs the tests. */
-export const BIN = fileURLToPath(new URL('../bin/portcullis.js', import.meta.url));
-
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The parent's environment without any PORTCULLIS_* setting, so a developer's shell cannot leak in. */
-function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (!name.startsWith('PORTCULLIS_') && value !== undefined) env[name] = value;
-  }
-  return { ...env, ...extra };
-}
-
-export async function runCli(
-  args: readonly string[],
-  options: { stdin?: string; env?: Record<string, string> } = {},
-): Promise<CliResult> {
-  const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  child.stdin.end(options.stdin ?? '');
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (exitCode) => resolve(exitCode));
-  });
-  return { code, stdout, stderr };
-}
+export { BIN, type CliResult, runCli } from '../src/spawn-server.ts';
 
 export interface RunningServer {
   ready: ReadyInfo;

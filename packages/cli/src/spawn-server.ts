@@ -6,8 +6,11 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { ReadyInfo } from '@portcullis/protocol';
 
-/** The `portcullis` launcher, run by the same Node.js that runs the demo. */
-export const BIN = fileURLToPath(new URL('../../../packages/cli/bin/portcullis.js', import.meta.url));
+// `portcullis serve` and the CLI verbs as child processes, for the demo and for tests that want the
+// server exactly as users start it (`@portcullis/cli/spawn`).
+
+/** The `portcullis` launcher, run by the same Node.js that runs the caller. */
+export const BIN = fileURLToPath(new URL('../bin/portcullis.js', import.meta.url));
 
 const READY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 15_000;
@@ -19,7 +22,7 @@ export interface CliResult {
 }
 
 /** The parent's environment without any PORTCULLIS_* setting, so a developer's shell cannot leak in. */
-function cleanEnv(extra: Record<string, string>): Record<string, string> {
+export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(process.env)) {
     if (!name.startsWith('PORTCULLIS_') && value !== undefined) env[name] = value;
@@ -43,7 +46,10 @@ export function findFreePort(host = '127.0.0.1'): Promise<number> {
  * Runs `portcullis ARGS` as an operator would. The server and admin key travel in the environment
  * (PORTCULLIS_SERVER, PORTCULLIS_ADMIN_KEY) rather than on the command line, where `ps` shows them.
  */
-export function runCli(args: readonly string[], options: { env: Record<string, string>; stdin?: string }): Promise<CliResult> {
+export function runCli(
+  args: readonly string[],
+  options: { env?: Record<string, string>; stdin?: string } = {},
+): Promise<CliResult> {
   const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -60,18 +66,22 @@ export function runCli(args: readonly string[], options: { env: Record<string, s
   });
 }
 
-export interface GatewayOptions {
+export interface ServerOptions {
   dataDir: string;
+  /** The HTTP port; 0 = any free one. */
   port: number;
+  /** The HTTPS port; default off. */
+  httpsPort?: number | 'off';
   adminKey: string;
-  publicUrl: string;
+  /** Default `http://localhost:<bound HTTP port>`, as the server itself chooses. */
+  publicUrl?: string;
   /** PORTCULLIS_LOG_LEVEL of the server. */
   logLevel: string;
   /** Each line the server prints (pino JSON). */
   log: (line: string) => void;
 }
 
-export interface GatewayProcess {
+export interface ServerProcess {
   ready: ReadyInfo;
   /** SIGTERM, then waits for the server to exit (SIGKILL if it has not after 15 s). */
   stop(): Promise<void>;
@@ -82,26 +92,26 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-/** `portcullis serve` in a child process, HTTP only, resolved once its ready file is written. */
-export async function spawnGateway(options: GatewayOptions): Promise<GatewayProcess> {
+/** `portcullis serve` in a child process (no MQTT), resolved once its ready file is written. */
+export async function spawnServer(options: ServerOptions): Promise<ServerProcess> {
   const readyFile = join(options.dataDir, 'ready.json');
   const child = spawn(process.execPath, [BIN, 'serve', '--ready-file', readyFile], {
     env: cleanEnv({
       PORTCULLIS_DATA_DIR: options.dataDir,
       PORTCULLIS_HTTP_PORT: String(options.port),
-      PORTCULLIS_HTTPS_PORT: 'off',
+      PORTCULLIS_HTTPS_PORT: String(options.httpsPort ?? 'off'),
       PORTCULLIS_MQTT_PORT: 'off',
       PORTCULLIS_MQTTS_PORT: 'off',
       PORTCULLIS_ADMIN_KEY: options.adminKey,
-      PORTCULLIS_PUBLIC_URL: options.publicUrl,
+      ...(options.publicUrl === undefined ? {} : { PORTCULLIS_PUBLIC_URL: options.publicUrl }),
       PORTCULLIS_LOG_LEVEL: options.logLevel,
     }),
     stdio: ['ignore', 'pipe', 'pipe'],
-    // Its own process group, so a Ctrl-C in the terminal reaches only the demo, which then stops
+    // Its own process group, so a Ctrl-C in the terminal reaches only the caller, which then stops
     // the server with one SIGTERM (a second signal would cut its graceful shutdown short).
     detached: true,
   });
-  // Should the demo die without closing, the server goes with it rather than lingering.
+  // Should the caller die without closing, the server goes with it rather than lingering.
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
   const recent: string[] = [];
