@@ -10,7 +10,7 @@ import type { Platform } from './platform.ts';
 import type { RecordStore } from './token-store.ts';
 
 const KEY_FILE = 'instance-key.json';
-const RECORD_NAME = /^[a-z0-9-]{1,64}$/;
+const RECORD_NAME = /^[A-Za-z0-9_-]{1,160}$/;
 
 interface KeyFile {
   instance: JsonWebKey;

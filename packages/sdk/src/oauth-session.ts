@@ -15,6 +15,11 @@ export interface HttpOptions {
 /** Refresh this long before the access token expires, or a fifth of its lifetime for short-lived tokens. */
 const REFRESH_BEFORE_MS = 30_000;
 const PENDING_RECORD = 'pending-authorization';
+
+/** A record name per OAuth client, so two clients of one app (and one key store) keep apart. */
+export function clientRecord(base: string, clientId: string): string {
+  return `${base}-${clientId.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+}
 /** A redirect sign-in left unfinished longer than this is discarded. */
 const PENDING_LIFETIME_MS = 10 * 60_000;
 
@@ -239,7 +244,7 @@ export class OAuthSession {
     const state = oauth.generateRandomState();
     const nonce = scope?.split(' ').includes('openid') ? oauth.generateRandomNonce() : null;
     const pending: PendingAuthorization = { state, codeVerifier, nonce, redirectUri, createdAt: Date.now() };
-    await this.#deps.records.write(PENDING_RECORD, pending);
+    await this.#deps.records.write(clientRecord(PENDING_RECORD, this.#client.client_id), pending);
     const url = new URL(as.authorization_endpoint);
     url.searchParams.set('response_type', 'code');
     url.searchParams.set('client_id', this.#client.client_id);
@@ -254,9 +259,9 @@ export class OAuthSession {
 
   /** Finishes a redirect sign-in: checks the response (RFC 9207 `iss`, `state`) and redeems the code once. */
   async finishAuthorization(callbackUrl: URL): Promise<StoredSession> {
-    const pending = await this.#deps.records.read<PendingAuthorization>(PENDING_RECORD);
+    const pending = await this.#deps.records.read<PendingAuthorization>(clientRecord(PENDING_RECORD, this.#client.client_id));
     // Single use: the state and verifier are gone whatever happens next.
-    await this.#deps.records.remove(PENDING_RECORD);
+    await this.#deps.records.remove(clientRecord(PENDING_RECORD, this.#client.client_id));
     if (!pending || Date.now() - pending.createdAt > PENDING_LIFETIME_MS) {
       throw new PortcullisError(
         'authorization_failed',

@@ -5,7 +5,7 @@ import { type AppIdentity, Attestation, type PlatformAttester } from './attestat
 import { browserPlatform } from './browser-platform.ts';
 import { makeDpopProof, tokenHash } from './dpop-proof.ts';
 import { PortcullisError, readErrorBody } from './errors.ts';
-import { OAuthSession } from './oauth-session.ts';
+import { clientRecord, OAuthSession } from './oauth-session.ts';
 import { parseConfigString } from './parse-config.ts';
 import { PinSet } from './pin-set.ts';
 import { memoryPlatform, type Platform } from './platform.ts';
@@ -113,7 +113,7 @@ export class Portcullis {
         clientId,
         clientSecret: secret === undefined ? undefined : typeof secret === 'string' ? async () => secret : secret,
         platform,
-        tokenStore: options.tokenStore ?? encryptedTokenStore(records),
+        tokenStore: options.tokenStore ?? encryptedTokenStore(records, clientRecord('session', clientId)),
         records,
         attestationHeader: () => (options.attestation === false ? Promise.resolve(null) : this.#attestation.token()),
       },
@@ -265,7 +265,10 @@ export class Portcullis {
     const method = (init.method ?? 'GET').toUpperCase();
     const attest = this.#options.attestation !== false;
     if (attest) headers.set(ATTESTATION_HEADER, await this.#attestation.token());
-    const session = await this.#oauth.current().catch(() => null);
+    const session = await this.#oauth.current().catch((error: unknown) => {
+      if (error instanceof PortcullisError && error.code === 'not_signed_in') return null;
+      throw error;
+    });
     if (!session) {
       // Signed out: the attestation token alone, with a proof by its key (RFC 9449 §7 without `ath`).
       if (attest) headers.set('dpop', await makeDpopProof(await this.#platform.keyStore.instanceKey(), method, url));

@@ -202,6 +202,15 @@ describe('SDK against a running Portcullis', () => {
     assert.deepEqual(await introspect.json(), { active: false });
   });
 
+  it('keeps the sessions of two clients on one platform apart', async () => {
+    const platform = memoryPlatform();
+    const catalog = sdk({ platform });
+    await catalog.signInWithPassword('alice', PASSWORD);
+    const service = createPortcullis(config, { app: { id: APP_ID, release: RELEASE }, clientId: serviceClientId, platform });
+    assert.equal(await service.session(), null, 'the other client sees no session');
+    assert.ok(await sdk({ platform }).session(), 'the same client on the same platform does');
+  });
+
   it('gets service tokens with client credentials, without attesting', async () => {
     const service = createPortcullis(config, {
       app: { id: 'reports', release: RELEASE },
