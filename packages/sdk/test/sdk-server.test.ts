@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -19,6 +21,26 @@ import { adminOk, type Portcullis, startPortcullis } from './start-portcullis.ts
 const APP_ID = 'com.example.catalog';
 const RELEASE = `sha256:${'c4'.repeat(32)}`;
 const PASSWORD = 'correct horse battery staple';
+/** A self-signed certificate: well-formed, and signed by nobody the server trusts. */
+const UNTRUSTED_PEM = execFileSync(
+  'openssl',
+  [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    '/dev/null',
+    '-subj',
+    '/CN=untrusted',
+    '-days',
+    '1',
+  ],
+  { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+);
 
 interface Upstream {
   url: string;
@@ -140,6 +162,44 @@ describe('SDK against a running Portcullis', () => {
     assert.ok(error instanceof AttestationError);
     assert.deepEqual(error.reasons, ['app_unregistered']);
     await assert.rejects(portcullis.signInWithPassword('alice', PASSWORD), AttestationError);
+  });
+
+  it('sends platform evidence with a DPoP proof by the instance key the client data names', async () => {
+    let seen: { clientData: string; jkt: string; hash: Uint8Array } | undefined;
+    const portcullis = createPortcullis(config, {
+      app: { id: APP_ID, release: RELEASE, deviceId: 'pixel-8-0042' },
+      platform: memoryPlatform('android'),
+      attester: {
+        async attest(input) {
+          seen = { clientData: input.clientData, jkt: input.instanceKey.jkt, hash: input.clientDataHash };
+          // A certificate without Google's key attestation: the server reads it only after the proof checks out.
+          return { format: 'android-key', evidence: JSON.stringify({ chain: [UNTRUSTED_PEM], client_data: input.clientData }) };
+        },
+      },
+    });
+    const error = await portcullis.attest().then(
+      () => assert.fail('an untrusted chain attested'),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof AttestationError, String(error));
+    // A missing or invalid proof is a 400 before any evidence is read; a proof by another key than
+    // client_data.jkt is key_binding_mismatch. This verdict comes from reading the certificate.
+    assert.equal(error.status, 403);
+    assert.ok(error.reasons.length > 0);
+    assert.ok(
+      !error.reasons.includes('key_binding_mismatch') && !error.reasons.includes('nonce_unknown'),
+      error.reasons.join(', '),
+    );
+    assert.ok(seen);
+    const clientData = JSON.parse(Buffer.from(seen.clientData, 'base64url').toString('utf8')) as Record<string, string>;
+    assert.equal(clientData.jkt, seen.jkt);
+    assert.equal(clientData.app_id, APP_ID);
+    assert.equal(clientData.device_id, 'pixel-8-0042');
+    assert.deepEqual(
+      Buffer.from(seen.hash),
+      createHash('sha256').update(Buffer.from(seen.clientData, 'base64url')).digest(),
+      'the hash the device attests is over the client data bytes as sent',
+    );
   });
 
   it('refreshes with a rotated refresh token, keeping who signed in', async () => {
