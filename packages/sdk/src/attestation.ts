@@ -7,7 +7,7 @@ import {
   type SoftwareEvidence,
 } from '@portcullis/protocol';
 import { base64url, CompactSign } from 'jose';
-import { makeDpopProof } from './dpop-proof.ts';
+import { fetchWithProof } from './dpop-proof.ts';
 import { AttestationError, PortcullisError, readErrorBody } from './errors.ts';
 import type { InstanceKey } from './instance-key.ts';
 import type { Platform } from './platform.ts';
@@ -120,23 +120,10 @@ export class Attestation {
       ? await this.#attester.attest(await this.#attesterInput(challenge, key))
       : { format: 'software' as const, evidence: await this.#softwareEvidence(challenge, key) };
     const url = new URL('/attest', this.#server);
-    const body = JSON.stringify({ format, evidence });
-    const send = async (nonce?: string) =>
-      this.#platform.fetch(url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          // ATTESTATION.md §2.2: hardware formats prove the instance key with a proof at /attest.
-          ...(format === 'software' ? {} : { dpop: await makeDpopProof(key, 'POST', url, nonce === undefined ? {} : { nonce }) }),
-        },
-        body,
-      });
-    let response = await send();
-    const nonce = response.headers.get('dpop-nonce');
-    if (response.status === 400 && nonce && format !== 'software') {
-      const retry = response.clone();
-      if ((await readErrorBody(retry)).error === 'use_dpop_nonce') response = await send(nonce);
-    }
+    const init = { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ format, evidence }) };
+    // ATTESTATION.md §2.2: hardware formats prove the instance key with a proof at /attest.
+    const response =
+      format === 'software' ? await this.#platform.fetch(url, init) : await fetchWithProof(this.#platform.fetch, key, url, init);
     if (response.status === 200) {
       const verdict = (await response.json()) as AttestationResponse;
       const cached = { token: verdict.attestation_token, expiresAt: Date.now() + verdict.expires_in * 1000 };

@@ -60,6 +60,19 @@ function pickUserClaims(claims: Record<string, unknown>): UserClaims {
   return user;
 }
 
+/**
+ * Runs an oauth4webapi call once more when the server asked for a DPoP nonce (RFC 9449 §8, §9):
+ * the DPoP handle has cached the nonce from the refusal.
+ */
+export async function retryOnDpopNonce<T>(attempt: () => Promise<T>): Promise<T> {
+  try {
+    return await attempt();
+  } catch (error) {
+    if (!oauth.isDPoPNonceError(error)) throw error;
+    return attempt();
+  }
+}
+
 /** Hooks the session needs from the SDK around it. */
 export interface OAuthSessionDeps {
   server: string;
@@ -133,7 +146,7 @@ export class OAuthSession {
     };
   }
 
-  /** Runs a token request, once more if the server asked for a DPoP nonce (RFC 9449 §8). */
+  /** Runs a token request (once more if the server asked for a DPoP nonce) and stores the session. */
   async #tokenRequest(
     what: string,
     send: (
@@ -147,14 +160,7 @@ export class OAuthSession {
     try {
       const as = await this.metadata();
       const auth = await this.#clientAuth();
-      const attempt = async () => process(as, await send(as, auth, await this.#tokenOptions()));
-      let tokens: oauth.TokenEndpointResponse;
-      try {
-        tokens = await attempt();
-      } catch (error) {
-        if (!oauth.isDPoPNonceError(error)) throw error;
-        tokens = await attempt();
-      }
+      const tokens = await retryOnDpopNonce(async () => process(as, await send(as, auth, await this.#tokenOptions())));
       const session = this.#toSession(tokens, previous);
       if (!session.user && session.scope?.split(' ').includes('openid')) session.user = await this.#userinfo(as, session);
       await this.#deps.tokenStore.save(session);
@@ -177,14 +183,7 @@ export class OAuthSession {
         session.subject ?? oauth.skipSubjectCheck,
         await oauth.userInfoRequest(as, this.#client, session.accessToken, options),
       );
-    let claims: oauth.UserInfoResponse;
-    try {
-      claims = await attempt();
-    } catch (error) {
-      if (!oauth.isDPoPNonceError(error)) throw error;
-      claims = await attempt();
-    }
-    return pickUserClaims(claims);
+    return pickUserClaims(await retryOnDpopNonce(attempt));
   }
 
   #toSession(tokens: oauth.TokenEndpointResponse, previous?: StoredSession): StoredSession {

@@ -48,9 +48,8 @@ export class PinSet {
       if (response.status !== 200) throw invalid(`the server answered ${response.status}`);
       jws = await response.text();
     } catch (error) {
+      // A pinned host that fails its pins throws the platform's own PinMismatchError: keep it.
       if (error instanceof PortcullisError) throw error;
-      // A pinned host that fails its pins: keep the platform's own error (PinMismatchError).
-      if (error instanceof Error && error.cause instanceof PortcullisError) throw error.cause;
       throw new PortcullisError('network_error', `the pin set could not be fetched from ${this.#config.server}`, {
         cause: error,
       });

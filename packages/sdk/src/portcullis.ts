@@ -3,9 +3,9 @@ import { compactDecrypt } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { type AppIdentity, Attestation, type PlatformAttester } from './attestation.ts';
 import { browserPlatform } from './browser-platform.ts';
-import { makeDpopProof, tokenHash } from './dpop-proof.ts';
+import { fetchWithProof, replayable, tokenHash } from './dpop-proof.ts';
 import { PortcullisError, readErrorBody } from './errors.ts';
-import { clientRecord, OAuthSession } from './oauth-session.ts';
+import { clientRecord, OAuthSession, retryOnDpopNonce } from './oauth-session.ts';
 import { parseConfigString } from './parse-config.ts';
 import { PinSet } from './pin-set.ts';
 import { memoryPlatform, type Platform } from './platform.ts';
@@ -70,11 +70,6 @@ export interface AuthorizationAdapter {
 
 function info(session: StoredSession): SessionInfo {
   return { user: session.user, scope: session.scope, expiresAt: session.expiresAt, tokenType: session.tokenType };
-}
-
-/** A body that can be sent twice (a retry after refresh); streams cannot. */
-function replayable(body: BodyInit | null | undefined): boolean {
-  return body === undefined || body === null || !(typeof ReadableStream !== 'undefined' && body instanceof ReadableStream);
 }
 
 /**
@@ -271,8 +266,9 @@ export class Portcullis {
     });
     if (!session) {
       // Signed out: the attestation token alone, with a proof by its key (RFC 9449 §7 without `ath`).
-      if (attest) headers.set('dpop', await makeDpopProof(await this.#platform.keyStore.instanceKey(), method, url));
-      return this.#platform.fetch(url, { ...init, method, headers });
+      const signedOut = { ...init, method, headers };
+      if (!attest) return this.#platform.fetch(url, signedOut);
+      return fetchWithProof(this.#platform.fetch, await this.#platform.keyStore.instanceKey(), url, signedOut);
     }
     const options = {
       ...this.#oauth.http(),
@@ -289,19 +285,12 @@ export class Portcullis {
         options,
       );
     try {
-      return await send();
+      // RFC 9449 §9: a resource may ask for a nonce; the retry sends the body again, so not for a stream.
+      return await (replayable(init.body) ? retryOnDpopNonce(send) : send());
     } catch (error) {
-      if (!(error instanceof oauth.WWWAuthenticateChallengeError)) throw error;
-      // RFC 9449 §9: the resource asked for a nonce; oauth4webapi has cached it, so send again once.
-      if (oauth.isDPoPNonceError(error) && replayable(init.body)) {
-        try {
-          return await send();
-        } catch (again) {
-          if (again instanceof oauth.WWWAuthenticateChallengeError) return again.response;
-          throw again;
-        }
-      }
-      return error.response;
+      // Any other challenge is an answer for the caller (and for the retry in `fetch`).
+      if (error instanceof oauth.WWWAuthenticateChallengeError) return error.response;
+      throw error;
     }
   }
 
@@ -319,14 +308,17 @@ export class Portcullis {
     if (!key.agreement)
       throw new PortcullisError('invalid_config', 'this app-instance key cannot receive secrets (it cannot agree keys)');
     const url = new URL(`/secrets/${encodeURIComponent(name)}`, this.config.server);
-    const send = async (nonce?: string) => {
+    const send = async () => {
       const token = await this.#attestation.token();
-      const proof = await makeDpopProof(key, 'GET', url, { ath: await tokenHash(token), ...(nonce ? { nonce } : {}) });
-      return this.#platform.fetch(url, { headers: { [ATTESTATION_HEADER]: token, dpop: proof } });
+      return fetchWithProof(
+        this.#platform.fetch,
+        key,
+        url,
+        { method: 'GET', headers: { [ATTESTATION_HEADER]: token } },
+        await tokenHash(token),
+      );
     };
     let response = await send();
-    const nonce = response.headers.get('dpop-nonce');
-    if (response.status === 400 && nonce) response = await send(nonce);
     if (response.status === 401) {
       this.#attestation.forget();
       response = await send();

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { calculateJwkThumbprint, jwtVerify } from 'jose';
+import { makeDpopProof, tokenHash } from '../src/dpop-proof.ts';
 import { encryptedRecords, memoryKeyStore, memoryRecordStore, PortcullisError, parseConfigString } from '../src/index.ts';
 
 const KEY = {
@@ -69,5 +72,21 @@ describe('encryptedRecords', () => {
     await records.write('session', { a: 1 });
     const otherKeys = memoryKeyStore();
     assert.equal(await encryptedRecords(store, () => otherKeys.storageKey()).read('session'), null);
+  });
+});
+
+describe('makeDpopProof', () => {
+  it('names the target without query or fragment (RFC 9449 §4.2), binds the token by ath, and shows only the public key', async () => {
+    const key = await memoryKeyStore().instanceKey();
+    const token = 'eyJ.access.token';
+    const proof = await makeDpopProof(key, 'GET', new URL('https://api.example.com/books/7?page=2#top'), {
+      ath: await tokenHash(token),
+    });
+    const { payload, protectedHeader } = await jwtVerify(proof, key.signing.publicKey, { typ: 'dpop+jwt' });
+    assert.equal(payload.htu, 'https://api.example.com/books/7');
+    assert.equal(payload.htm, 'GET');
+    assert.equal(payload.ath, createHash('sha256').update(token).digest('base64url'));
+    assert.deepEqual(Object.keys(protectedHeader.jwk ?? {}).sort(), ['crv', 'kty', 'x', 'y']);
+    assert.equal(await calculateJwkThumbprint(protectedHeader.jwk ?? {}), key.jkt);
   });
 });

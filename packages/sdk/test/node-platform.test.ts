@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { createPortcullis, PinMismatchError } from '../src/index.ts';
 import { nodePlatform } from '../src/node.ts';
+import { selfSignedCertificate } from './self-signed-certificate.ts';
 import { adminOk, type Portcullis, startPortcullis } from './start-portcullis.ts';
 
 // The Node platform against the real server over HTTPS: the key file and the encrypted records on
@@ -20,30 +19,9 @@ const RELEASE = `sha256:${'e1'.repeat(32)}`;
 const PASSWORD = 'a long and secret passphrase';
 
 /** A TLS server for `localhost` with its own self-signed certificate (a key nobody pinned). */
-async function startImpostor(dir: string): Promise<{ server: Server; url: string; certPem: string; requests: number }> {
-  const key = join(dir, 'impostor.key');
-  const cert = join(dir, 'impostor.crt');
-  await promisify(execFile)('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    key,
-    '-out',
-    cert,
-    '-subj',
-    '/CN=localhost',
-    '-addext',
-    'subjectAltName=DNS:localhost',
-    '-days',
-    '1',
-  ]);
-  const certPem = await readFile(cert, 'utf8');
-  const impostor = { server: createServer({ key: await readFile(key), cert: certPem }), url: '', certPem, requests: 0 };
+async function startImpostor(): Promise<{ server: Server; url: string; certPem: string; requests: number }> {
+  const { keyPem, certPem } = await selfSignedCertificate('localhost', 'localhost');
+  const impostor = { server: createServer({ key: keyPem, cert: certPem }), url: '', certPem, requests: 0 };
   impostor.server.on('request', (_req, res) => {
     impostor.requests++;
     res.end('{"stolen": true}');
@@ -61,7 +39,7 @@ describe('Node platform: key file, encrypted records, pinned TLS', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'portcullis-sdk-node-'));
-    [server, impostor] = await Promise.all([startPortcullis({ https: true }), startImpostor(dir)]);
+    [server, impostor] = await Promise.all([startPortcullis({ https: true }), startImpostor()]);
     assert.ok(server.caPem, 'the server generated its local CA');
     await adminOk(server, 'POST', '/users', { username: 'bob', password: PASSWORD });
     await adminOk(server, 'POST', '/apps', { app_id: APP_ID, digest: RELEASE });

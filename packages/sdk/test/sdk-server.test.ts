@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +12,7 @@ import {
   type StoredSession,
   type TokenStore,
 } from '../src/index.ts';
+import { selfSignedCertificate } from './self-signed-certificate.ts';
 import { adminOk, type Portcullis, startPortcullis } from './start-portcullis.ts';
 
 // The SDK against the real server: journey J1 (attest, password grant, a protected API through
@@ -21,26 +21,8 @@ import { adminOk, type Portcullis, startPortcullis } from './start-portcullis.ts
 const APP_ID = 'com.example.catalog';
 const RELEASE = `sha256:${'c4'.repeat(32)}`;
 const PASSWORD = 'correct horse battery staple';
-/** A self-signed certificate: well-formed, and signed by nobody the server trusts. */
-const UNTRUSTED_PEM = execFileSync(
-  'openssl',
-  [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    '/dev/null',
-    '-subj',
-    '/CN=untrusted',
-    '-days',
-    '1',
-  ],
-  { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
-);
+/** Well-formed, and signed by nobody the server trusts. */
+const { certPem: UNTRUSTED_PEM } = await selfSignedCertificate('untrusted');
 
 interface Upstream {
   url: string;
