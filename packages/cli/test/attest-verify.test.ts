@@ -2,6 +2,7 @@
 // certificates have expired: the clock is pinned as the fixtures' README says) and on generated
 // software evidence.
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -78,6 +79,43 @@ describe('portcullis attest verify', () => {
     assert.equal(wrong.code, 1);
     assert.match(wrong.stdout, /nonce_mismatch/);
     assert.equal(wrong.stderr.trim().split('\n').length, 1);
+  });
+
+  it('checks the Android chain against a revocation status list file', async () => {
+    const tee = join(FIXTURES, 'android', 'algorithm_EC_SecurityLevel_TEE');
+    const pems = [0, 1, 2, 3].map((i) => readFileSync(join(tee, `cert${i}.pem`), 'utf8'));
+    const chain = join(dir, 'revocation-chain.pem');
+    writeFileSync(chain, pems.join('\n'));
+    const verify = (list: string) =>
+      runCli([
+        'attest',
+        'verify',
+        '--format',
+        'android-key',
+        '--evidence',
+        chain,
+        '--challenge',
+        Buffer.from('abc').toString('base64'),
+        '--at',
+        AT,
+        '--revocation-list',
+        list,
+      ]);
+    // Google's published sample list revokes none of these certificates.
+    const sample = await verify(join(FIXTURES, 'android', 'status.json'));
+    assert.equal(sample.code, 0, sample.stdout + sample.stderr);
+    // A list naming the intermediate (serial as Google writes it: lower-case hex, no leading zeros).
+    const serial = new X509Certificate(pems[1] as string).serialNumber.toLowerCase().replace(/^0+(?=.)/, '');
+    const listed = join(dir, 'listed.json');
+    writeFileSync(listed, JSON.stringify({ entries: { [serial]: { status: 'REVOKED', reason: 'KEY_COMPROMISE' } } }));
+    const revoked = await verify(listed);
+    assert.equal(revoked.code, 1);
+    assert.match(revoked.stdout, /reasons: revoked_certificate/);
+    const broken = join(dir, 'broken.json');
+    writeFileSync(broken, '{"entries": []}');
+    const refused = await verify(broken);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /--revocation-list .*broken\.json: revocation status list has no "entries" object/);
   });
 
   it('verifies software evidence and reports its integrity signals', async () => {

@@ -35,6 +35,8 @@ export const ATTESTATION_REASONS = [
   // apple-app-assert: see ATTESTATION.md §2.6.
   'key_unknown',
   'counter_not_increasing',
+  // android-key: the revocation status list could not be loaded (fail closed); see ATTESTATION.md §3.
+  'revocation_list_unavailable',
 ] as const;
 export type AttestationReason = (typeof ATTESTATION_REASONS)[number];
 

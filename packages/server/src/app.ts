@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { AdminKeys, AuditLog, adminPlugin } from './admin/index.ts';
-import { Attestation, type AttestationRoots, attestationRoutes } from './attestation/index.ts';
+import { Attestation, type AttestationRoots, attestationRoutes, RevocationList } from './attestation/index.ts';
 import type { Config } from './config/index.ts';
 import { migrateToLatest, openDatabase } from './db/index.ts';
 import { LoginThrottle, Users } from './directory/index.ts';
@@ -138,7 +138,14 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       }),
       loginThrottle: new LoginThrottle(database.db),
       oauth: await OAuth.open(database.db, digests, bus, config.maxTokenLifetime),
-      attestation: await Attestation.open(database.db, digests, bus, options.attestationRoots),
+      attestation: await Attestation.open(database.db, digests, bus, {
+        roots: options.attestationRoots,
+        revocationList: new RevocationList({
+          source: config.androidRevocationList,
+          // Called on android-key attestations only, long after the app below exists.
+          onError: (why) => app.log.warn({ event: 'android_revocation_list_unavailable' }, why),
+        }),
+      }),
       apiRoutes: await ApiRoutes.open(database.db, bus),
       secrets: new RuntimeSecrets(database.db, envelope, bus),
       pins: new PinSet(database.db),

@@ -10,6 +10,7 @@ interface VerifyOptions {
   challenge?: string;
   appId?: string;
   at?: string;
+  revocationList?: string;
   json?: boolean;
 }
 
@@ -34,6 +35,10 @@ export function addAttestCommands(program: Command, io: CliIo): void {
     )
     .option('--app-id <team.bundle>', 'the Apple app id, TEAMID.bundle.id (apple-app-attest)')
     .option('--at <iso-time>', 'verify as of this time (captured evidence from devices whose certificates have since expired)')
+    .option(
+      '--revocation-list <file>',
+      "android-key: a revocation status list (JSON, as Google publishes it) to check the chain's serials against",
+    )
     .action(async (options: VerifyOptions, command: Command) => {
       let evidence: string;
       try {
@@ -48,8 +53,10 @@ export function addAttestCommands(program: Command, io: CliIo): void {
       // Loaded only for this verb: the other verbs never pay for the verifiers.
       const { verifyOffline } = await import('@portcullis/server/verify-offline');
       const challenge = options.challenge === undefined ? undefined : Buffer.from(options.challenge, 'base64');
+      const revokedSerials = options.revocationList === undefined ? undefined : await readRevocationList(options.revocationList);
       const result = await verifyOffline(options.format, evidence, challenge, {
         ...(options.appId ? { appId: options.appId } : {}),
+        ...(revokedSerials ? { revokedSerials } : {}),
         at,
       });
       const json = (command.optsWithGlobals() as { json?: boolean }).json === true;
@@ -63,4 +70,19 @@ export function addAttestCommands(program: Command, io: CliIo): void {
       if (result.verdict !== 'pass')
         throw new CliError(`the evidence did not pass (${result.reasons.join(', ') || 'no reason given'})`);
     });
+}
+
+async function readRevocationList(file: string): Promise<ReadonlySet<string>> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--revocation-list ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  const { parseRevocationStatusList } = await import('@portcullis/server/verify-offline');
+  try {
+    return parseRevocationStatusList(JSON.parse(text));
+  } catch (err) {
+    throw new UsageError(`--revocation-list ${file}: ${err instanceof SyntaxError ? 'not JSON' : (err as Error).message}`);
+  }
 }

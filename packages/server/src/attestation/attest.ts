@@ -73,6 +73,7 @@ async function examine(services: Services, request: AttestRequest): Promise<Exam
     verifiedBoot: policy.get('android-verified-boot') === 'required',
     strongBox: policy.get('android-strongbox') === 'required',
     minPatchLevel: minPatchLevel === 'off' ? null : Number(minPatchLevel),
+    revoked: await services.attestation.revocationList.revokedSerials(),
   });
 }
 

@@ -7,6 +7,7 @@ import { AppleKeys } from './apple-keys.ts';
 import { Challenges } from './challenges.ts';
 import { Devices } from './devices.ts';
 import { Policy } from './policy.ts';
+import type { RevocationList } from './revocation-list.ts';
 
 const HOUSEKEEPING_MS = 60_000;
 
@@ -34,8 +35,17 @@ export class Attestation {
   readonly policy: Policy;
   /** Empty in production: the verifiers then use the shipped roots. */
   readonly roots: AttestationRoots;
+  /** Android attestation certificates Google has revoked or suspended. */
+  readonly revocationList: RevocationList;
 
-  private constructor(db: Kysely<Database>, digests: SecretDigests, policy: Policy, roots: AttestationRoots) {
+  private constructor(
+    db: Kysely<Database>,
+    digests: SecretDigests,
+    policy: Policy,
+    roots: AttestationRoots,
+    revocationList: RevocationList,
+  ) {
+    this.revocationList = revocationList;
     this.releases = new AppReleases(db);
     this.challenges = new Challenges(db, digests);
     this.devices = new Devices(db);
@@ -52,9 +62,9 @@ export class Attestation {
     db: Kysely<Database>,
     digests: SecretDigests,
     bus: EventBus,
-    roots: AttestationRoots = {},
+    options: { roots?: AttestationRoots | undefined; revocationList: RevocationList },
   ): Promise<Attestation> {
-    return new Attestation(db, digests, await Policy.open(db, bus), roots);
+    return new Attestation(db, digests, await Policy.open(db, bus), options.roots ?? {}, options.revocationList);
   }
 
   close(): void {

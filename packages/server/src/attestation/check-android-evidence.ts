@@ -3,6 +3,7 @@ import { calculateJwkThumbprint, type JWK } from 'jose';
 import { type AndroidKeyFacts, type AndroidReason, verifyAndroidKeyAttestation } from './android/index.ts';
 import type { Findings } from './attestation-findings.ts';
 import type { AndroidEvidence } from './read-hardware-evidence.ts';
+import type { RevokedSerials } from './revocation-list.ts';
 
 const REASONS: Record<AndroidReason, AttestationReason> = {
   malformed: 'malformed',
@@ -23,6 +24,8 @@ export interface AndroidChecks {
   /** The thumbprint of the key that signed the request's DPoP proof. */
   proofJkt: string;
   roots?: string[] | undefined;
+  /** The revocation status list as loaded now (`unavailable` fails the evidence closed). */
+  revoked: RevokedSerials;
 }
 
 /** The device-state policy: what an admin's always-pass may waive for a developer's or CI phone. */
@@ -47,8 +50,11 @@ export async function checkAndroidEvidence(evidence: AndroidEvidence, checks: An
     chain: evidence.chain,
     challenge: hash,
     ...(checks.roots ? { roots: checks.roots } : {}),
+    ...(checks.revoked.state === 'loaded' ? { revokedSerials: checks.revoked.serials } : {}),
   });
   const reasons: AttestationReason[] = result.ok ? [] : result.reasons.map((reason) => REASONS[reason]);
+  // Without the list, a revoked attestation key cannot be told from a good one.
+  if (checks.revoked.state === 'unavailable') reasons.push('revocation_list_unavailable');
   const leafJkt = result.ok ? await calculateJwkThumbprint(result.facts.publicKeyJwk as JWK) : claims.jkt;
   if (checks.proofJkt !== claims.jkt || leafJkt !== claims.jkt) reasons.push('key_binding_mismatch');
   const appAttested = result.ok && result.facts.packageNames.includes(claims.app_id);

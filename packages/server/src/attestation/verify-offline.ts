@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
 import { splitPemBundle, verifyAndroidKeyAttestation } from './android/index.ts';
+
+export { parseRevocationStatusList } from './android/index.ts';
+
 import { verifyAppleAttestation } from './apple/index.ts';
 import { readAndroidEvidence, readAppleEvidence } from './read-hardware-evidence.ts';
 import { verifySoftwareEvidence } from './verify-software-evidence.ts';
@@ -20,13 +23,14 @@ export interface OfflineVerification {
  * Evidence exactly as an app sent it to POST /attest (ATTESTATION.md §2.3, §2.4: with its
  * `client_data`) needs no challenge: the device attested the SHA-256 of that client data, which is
  * checked here, and the client data (nonce, instance key, app) is shown. Whether the nonce was one
- * the server issued cannot be known offline.
+ * the server issued cannot be known offline. Android revocation is checked only against a status
+ * list the caller passes (`revokedSerials`): offline means no fetching.
  */
 export async function verifyOffline(
   format: string,
   evidence: string,
   challenge: Uint8Array | undefined,
-  options: { appId?: string; at: Date },
+  options: { appId?: string; at: Date; revokedSerials?: ReadonlySet<string> },
 ): Promise<OfflineVerification> {
   const sent =
     format === 'apple-app-attest'
@@ -50,7 +54,12 @@ export async function verifyOffline(
       : { verdict: 'fail', reasons: result.reasons, facts };
   }
   if (sent) {
-    const result = await verifyAndroidKeyAttestation({ chain: sent.chain, challenge: sent.clientData.hash, now: options.at });
+    const result = await verifyAndroidKeyAttestation({
+      chain: sent.chain,
+      challenge: sent.clientData.hash,
+      now: options.at,
+      ...(options.revokedSerials ? { revokedSerials: options.revokedSerials } : {}),
+    });
     const facts = { client_data: sent.clientData.claims };
     return result.ok
       ? { verdict: 'pass', reasons: [], facts: { ...facts, ...result.facts } }
@@ -86,7 +95,12 @@ export async function verifyOffline(
         : { verdict: 'fail', reasons: result.reasons, facts: {} };
     }
     case 'android-key': {
-      const result = await verifyAndroidKeyAttestation({ chain: splitPemBundle(evidence), challenge, now: options.at });
+      const result = await verifyAndroidKeyAttestation({
+        chain: splitPemBundle(evidence),
+        challenge,
+        now: options.at,
+        ...(options.revokedSerials ? { revokedSerials: options.revokedSerials } : {}),
+      });
       return result.ok
         ? { verdict: 'pass', reasons: [], facts: { ...result.facts } }
         : { verdict: 'fail', reasons: result.reasons, facts: {} };

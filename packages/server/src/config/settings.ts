@@ -145,6 +145,12 @@ export const SETTINGS = {
     parse: parseInteger,
     expected: 'lanes per password hash, from 1 to 16',
   },
+  androidRevocationList: {
+    env: 'PORTCULLIS_ANDROID_REVOCATION_LIST',
+    schema: Type.String({ pattern: '^(off|https?://\\S+|[^\\s].*)$' }),
+    parse: (raw) => raw.trim(),
+    expected: 'off, an http(s) URL, or the path of a file in the revocation status list format',
+  },
   bodyLimit: {
     env: 'PORTCULLIS_BODY_LIMIT',
     schema: Type.Integer({ minimum: 1024, maximum: 104_857_600 }),
@@ -178,6 +184,7 @@ export const ConfigSchema = Type.Object({
   argon2Iterations: Type.Integer(),
   argon2Parallelism: Type.Integer(),
   bodyLimit: Type.Integer(),
+  androidRevocationList: NonEmpty,
 });
 
 export type Config = Static<typeof ConfigSchema>;
@@ -199,5 +206,6 @@ export const DEFAULTS: Omit<
   argon2Iterations: 2,
   argon2Parallelism: 1,
   bodyLimit: 1_048_576,
+  androidRevocationList: 'https://android.googleapis.com/attestation/status',
   trustProxy: 'off',
 };

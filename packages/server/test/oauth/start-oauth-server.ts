@@ -23,7 +23,8 @@ export interface OAuthServer {
 /**
  * The real app on an ephemeral loopback port with a fresh data directory, so that clients
  * nobody here wrote (openid-client, oauth4webapi) can talk to it over HTTP. `build` passes
- * test-only options to `buildApp` (attestation trust anchors).
+ * test-only options to `buildApp` (attestation trust anchors). The Android revocation status list
+ * is off unless `env` names one, so no test reaches for Google's copy.
  */
 export async function startOAuthServer(
   env: Record<string, string> = {},
@@ -33,7 +34,13 @@ export async function startOAuthServer(
   // Nodes sharing one database share the bootstrap admin key too.
   const adminKey = env.PORTCULLIS_ADMIN_KEY ?? randomBytes(32).toString('base64url');
   const config = loadConfig({
-    env: { PORTCULLIS_DATA_DIR: dir, PORTCULLIS_ADMIN_KEY: adminKey, PORTCULLIS_HTTP_PORT: '0', ...env },
+    env: {
+      PORTCULLIS_DATA_DIR: dir,
+      PORTCULLIS_ADMIN_KEY: adminKey,
+      PORTCULLIS_HTTP_PORT: '0',
+      PORTCULLIS_ANDROID_REVOCATION_LIST: 'off',
+      ...env,
+    },
   });
   const logs: string[] = [];
   const built = await buildApp(config, { ...build, logger: true, logStream: { write: (line: string) => logs.push(line) } });
