@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CompactSign, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { Pool } from 'undici';
-import { cli, portcullisEnv, spawnReady } from './processes.ts';
+import { cli, machineCpuSeconds, portcullisEnv, spawnReady, treeCpuSeconds } from './processes.ts';
 import type { BenchReport } from './run.ts';
 
 const CLIENTS = 16;
@@ -110,7 +110,16 @@ export async function attest(): Promise<BenchReport> {
       };
     };
     await run(WARMUP_MS, once);
+    // Where the CPU goes during the measured run: the server, this load generator, everything else.
+    const cpu0 = { server: treeCpuSeconds(server.child.pid as number), gen: process.cpuUsage(), machine: machineCpuSeconds() };
     const measured = await run(MEASURE_MS, once);
+    const cpuPct = (seconds: number) => Math.round((100 * seconds) / (MEASURE_MS / 1000));
+    const genCpu = process.cpuUsage(cpu0.gen);
+    const cpu = {
+      serverPct: cpuPct(treeCpuSeconds(server.child.pid as number) - cpu0.server),
+      generatorPct: cpuPct((genCpu.user + genCpu.system) / 1e6),
+      machinePct: cpuPct(machineCpuSeconds() - cpu0.machine),
+    };
     const floor = await run(3000, async (d) => {
       const started = performance.now();
       await evidence(d, 'x'.repeat(43));
@@ -124,7 +133,7 @@ export async function attest(): Promise<BenchReport> {
       columns: ['measurement', 'per second', 'p50 (ms)', 'p99 (ms)', 'target', 'result'],
       rows: [
         [
-          'portcullis: challenge + attest (16 clients)',
+          `portcullis: challenge + attest (16 clients; CPU % of one core: srv ${cpu.serverPct}, gen ${cpu.generatorPct}, machine ${cpu.machinePct})`,
           measured.rate,
           fmt(measured.p50),
           fmt(measured.p99),
@@ -134,7 +143,7 @@ export async function attest(): Promise<BenchReport> {
         ['floor: client evidence signing only', floor.rate, fmt(floor.p50), fmt(floor.p99), '', ''],
       ],
       missed,
-      data: { clients: CLIENTS, measured, floor },
+      data: { clients: CLIENTS, measured, floor, cpu },
     };
   } finally {
     await pool.close();

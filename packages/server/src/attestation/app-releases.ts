@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AppReleaseView } from '@portcullis/protocol';
 import type { Kysely, Selectable } from 'kysely';
 import { type Database, isUniqueViolation } from '../db/index.ts';
+import type { EventBus } from '../events/index.ts';
 import { Conflict, InvalidRequest, NotFound } from '../http/errors.ts';
 import type { AttestationTables } from './tables.ts';
 
@@ -10,6 +11,14 @@ type ReleaseRow = Selectable<AttestationTables['app_releases']>;
 // An app id is a bundle id / package name (`com.example.app`) or TEAMID.bundle.id for Apple.
 const APP_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
 const DIGEST = /^sha256:([0-9a-fA-F]{64})$/;
+const CHANGED = 'attestation.releases.changed';
+/**
+ * How long an app's releases are answered from memory. Changes are announced on the event bus and
+ * take effect at once on every node that shares it; this bounds how long a node that missed one
+ * (no shared bus) can go on accepting a revoked release.
+ */
+const CACHE_MS = 5000;
+const MAX_CACHED_APPS = 10_000;
 
 function view(row: ReleaseRow): AppReleaseView {
   return {
@@ -29,9 +38,41 @@ function view(row: ReleaseRow): AppReleaseView {
  */
 export class AppReleases {
   readonly #db: Kysely<Database>;
+  readonly #bus: EventBus;
+  /** Each app's releases, newest first, as of `at`; every attestation asks for them. */
+  readonly #byApp = new Map<string, { rows: Promise<ReleaseRow[]>; at: number }>();
+  readonly #unsubscribe: () => void;
 
-  constructor(db: Kysely<Database>) {
+  constructor(db: Kysely<Database>, bus: EventBus) {
     this.#db = db;
+    this.#bus = bus;
+    this.#unsubscribe = bus.subscribe(CHANGED, () => this.#byApp.clear());
+  }
+
+  close(): void {
+    this.#unsubscribe();
+  }
+
+  /** Forgets cached releases here and on every node, after a change is committed. */
+  async #changed(): Promise<void> {
+    this.#byApp.clear();
+    await this.#bus.publish(CHANGED, {});
+  }
+
+  #releasesOf(appId: string): Promise<ReleaseRow[]> {
+    const now = Date.now();
+    const cached = this.#byApp.get(appId);
+    if (cached && now - cached.at < CACHE_MS) return cached.rows;
+    const rows = this.#db
+      .selectFrom('app_releases')
+      .selectAll()
+      .where('app_id', '=', appId)
+      .orderBy('created_at', 'desc')
+      .execute();
+    if (this.#byApp.size >= MAX_CACHED_APPS) this.#byApp.clear();
+    this.#byApp.set(appId, { rows, at: now });
+    rows.catch(() => this.#byApp.delete(appId));
+    return rows;
   }
 
   async register(appId: string, digest: string, version: string | null): Promise<AppReleaseView> {
@@ -52,6 +93,7 @@ export class AppReleases {
       if (isUniqueViolation(err)) throw new Conflict(`release ${digest} of ${appId} is already registered`);
       throw err;
     }
+    await this.#changed();
     return view(row);
   }
 
@@ -72,6 +114,7 @@ export class AppReleases {
     if (Number(result.numUpdatedRows) === 0) {
       throw new NotFound(`no live release of ${appId}${version === undefined ? '' : ` version ${version}`}`);
     }
+    await this.#changed();
     return (await this.list()).filter((r) => r.app_id === appId);
   }
 
@@ -82,13 +125,9 @@ export class AppReleases {
    * it was revoked).
    */
   async match(appId: string, digests: readonly string[] | 'any'): Promise<{ live: AppReleaseView | null; known: boolean }> {
-    let query = this.#db.selectFrom('app_releases').selectAll().where('app_id', '=', appId);
-    if (digests !== 'any') {
-      if (digests.length === 0) return { live: null, known: false };
-      const hexes = digests.map((d) => d.toLowerCase());
-      query = query.where('digest', 'in', hexes);
-    }
-    const rows = await query.orderBy('created_at', 'desc').execute();
+    if (digests !== 'any' && digests.length === 0) return { live: null, known: false };
+    const hexes = digests === 'any' ? null : new Set(digests.map((d) => d.toLowerCase()));
+    const rows = (await this.#releasesOf(appId)).filter((row) => hexes === null || hexes.has(row.digest));
     const live = rows.find((row) => row.revoked_at === null);
     return { live: live ? view(live) : null, known: rows.length > 0 };
   }

@@ -41,12 +41,13 @@ export class Attestation {
   private constructor(
     db: Kysely<Database>,
     digests: SecretDigests,
+    bus: EventBus,
     policy: Policy,
     roots: AttestationRoots,
     revocationList: RevocationList,
   ) {
     this.revocationList = revocationList;
-    this.releases = new AppReleases(db);
+    this.releases = new AppReleases(db, bus);
     this.challenges = new Challenges(db, digests);
     this.devices = new Devices(db);
     this.appleKeys = new AppleKeys(db);
@@ -64,11 +65,12 @@ export class Attestation {
     bus: EventBus,
     options: { roots?: AttestationRoots | undefined; revocationList: RevocationList },
   ): Promise<Attestation> {
-    return new Attestation(db, digests, await Policy.open(db, bus), options.roots ?? {}, options.revocationList);
+    return new Attestation(db, digests, bus, await Policy.open(db, bus), options.roots ?? {}, options.revocationList);
   }
 
   close(): void {
     clearInterval(this.#timer);
     this.policy.close();
+    this.releases.close();
   }
 }

@@ -45,16 +45,15 @@ export class Devices {
   async standing(deviceId: string, jkt: string): Promise<DeviceStanding> {
     // A denial covers the device id and the key it had when denied: a new id with the same key
     // is still denied. (With software evidence both are the client's own; see ATTESTATION.md.)
-    const deniedKey = await this.#db
+    // One query, each arm on an index: the device's own row, and any denial of this key.
+    const rows = await this.#db
       .selectFrom('devices')
-      .select('device_id')
-      .where('status', '=', 'denied')
-      .where('denied_jkt', '=', jkt)
-      .executeTakeFirst();
-    if (deniedKey) return 'denied';
-    const row = await this.#db.selectFrom('devices').selectAll().where('device_id', '=', deviceId).executeTakeFirst();
+      .select(['device_id', 'status', 'policy', 'policy_expires_at', 'allowed_jkt', 'denied_jkt'])
+      .where((eb) => eb.or([eb('device_id', '=', deviceId), eb.and([eb('denied_jkt', '=', jkt), eb('status', '=', 'denied')])]))
+      .execute();
+    if (rows.some((r) => r.status === 'denied' && (r.device_id === deviceId || r.denied_jkt === jkt))) return 'denied';
+    const row = rows.find((r) => r.device_id === deviceId);
     if (!row) return 'default';
-    if (row.status === 'denied') return 'denied';
     const live = row.policy === 'always-pass' && (row.policy_expires_at === null || row.policy_expires_at > Date.now());
     return live && row.allowed_jkt === jkt ? 'always-pass' : 'default';
   }

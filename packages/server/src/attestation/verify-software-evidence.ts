@@ -1,5 +1,6 @@
 import { type AttestationReason, SOFTWARE_EVIDENCE_TYP, type SoftwareEvidence } from '@portcullis/protocol';
-import { calculateJwkThumbprint, compactVerify, EmbeddedJWK, type JWK } from 'jose';
+import type { JWK } from 'jose';
+import { EmbeddedKeyJws, JwsRejected } from '../keys/embedded-key-jws.ts';
 
 const ALGORITHMS = ['ES256', 'EdDSA'];
 const MAX_EVIDENCE_LENGTH = 16_384;
@@ -29,6 +30,9 @@ function shapeOk(p: Record<string, unknown>): p is Record<string, unknown> & Sof
   );
 }
 
+// A device makes all its evidence with one key: its header is checked and key imported once.
+const evidenceJws = new EmbeddedKeyJws({ algorithms: ALGORITHMS, isTyp: (typ) => typ === SOFTWARE_EVIDENCE_TYP });
+
 /**
  * `software` evidence: a compact JWS signed by the app-instance key carried in its own `jwk`
  * header (ES256 or Ed25519, public only), `typ` portcullis-evidence+jwt, with the claims of
@@ -37,27 +41,20 @@ function shapeOk(p: Record<string, unknown>): p is Record<string, unknown> & Sof
  */
 export async function verifySoftwareEvidence(jws: string, now = Date.now()): Promise<SoftwareEvidenceResult> {
   if (jws.length > MAX_EVIDENCE_LENGTH) return { ok: false, reasons: ['malformed'] };
-  let payload: Uint8Array;
+  let claims: Record<string, unknown>;
   let jwk: JWK;
+  let jkt: string;
   try {
-    const verified = await compactVerify(jws, EmbeddedJWK, { algorithms: ALGORITHMS });
-    if (verified.protectedHeader.typ !== SOFTWARE_EVIDENCE_TYP) return { ok: false, reasons: ['malformed'] };
-    jwk = verified.protectedHeader.jwk as JWK;
-    payload = verified.payload;
+    const verified = await evidenceJws.verify(jws);
+    ({ jwk, jkt } = verified.key);
+    claims = verified.payload;
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    return { ok: false, reasons: [code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' ? 'bad_signature' : 'malformed'] };
+    if (!(err instanceof JwsRejected)) throw err;
+    return { ok: false, reasons: [err.failure === 'bad_signature' ? 'bad_signature' : 'malformed'] };
   }
-  let claims: unknown;
-  try {
-    claims = JSON.parse(new TextDecoder().decode(payload));
-  } catch {
-    return { ok: false, reasons: ['malformed'] };
-  }
-  if (typeof claims !== 'object' || claims === null || !shapeOk(claims as Record<string, unknown>))
-    return { ok: false, reasons: ['malformed'] };
+  if (!shapeOk(claims)) return { ok: false, reasons: ['malformed'] };
   const evidence = claims as SoftwareEvidence;
   const age = Math.floor(now / 1000) - evidence.iat;
   if (age > MAX_AGE_S || age < -MAX_FUTURE_S) return { ok: false, reasons: ['stale_evidence'] };
-  return { ok: true, evidence, jwk, jkt: await calculateJwkThumbprint(jwk) };
+  return { ok: true, evidence, jwk, jkt };
 }

@@ -14,6 +14,7 @@ import * as pinning from './migrations/0010-pinning.ts';
 import * as gateway from './migrations/0011-gateway.ts';
 import * as appleKeys from './migrations/0012-apple-keys.ts';
 import * as serverPin from './migrations/0013-server-pin.ts';
+import * as deviceLookups from './migrations/0014-device-lookups.ts';
 
 /** The ordered list of migrations this code knows. Append only. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0011-gateway': gateway,
   '0012-apple-keys': appleKeys,
   '0013-server-pin': serverPin,
+  '0014-device-lookups': deviceLookups,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
