@@ -50,6 +50,14 @@ export async function attest(): Promise<BenchReport> {
       body: JSON.stringify({ app_id: APP, digest: RELEASE }),
     });
     if (registered.status !== 201) throw new Error(`registering the app answered ${registered.status}`);
+    // The 16 clients stand for 16 devices but share one address: raise the per-address challenge
+    // limit out of the way, keeping its counting in the measured path.
+    const limit = await fetch(`${base}/admin/v1/policy/challenge-rate-limit`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ value: '9999999' }),
+    });
+    if (limit.status !== 200) throw new Error(`raising the challenge rate limit answered ${limit.status}`);
     const devices: Device[] = await Promise.all(
       Array.from({ length: CLIENTS }, async (_, i) => {
         const { privateKey, publicKey } = await generateKeyPair('ES256');

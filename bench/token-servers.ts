@@ -122,7 +122,14 @@ export async function startPortcullis(work: string, dataDir: string): Promise<To
   const adminKey = randomBytes(32).toString('base64url'); // 43 characters
   const readyFile = join(work, 'portcullis-ready.json');
   const started = await spawnReady(
-    [cli, 'serve', '--ready-file', readyFile],
+    // BENCH_CPU_PROF=DIR writes a V8 CPU profile of the server there (for finding hot spots).
+    [
+      ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+      cli,
+      'serve',
+      '--ready-file',
+      readyFile,
+    ],
     portcullisEnv(dataDir, { PORTCULLIS_ADMIN_KEY: adminKey }),
     readyFile,
   );

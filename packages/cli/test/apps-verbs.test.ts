@@ -72,6 +72,7 @@ describe('portcullis policy', () => {
       'android-verified-boot': 'required',
       'android-strongbox': 'off',
       'android-min-patch-level': 'off',
+      'challenge-rate-limit': '600',
     });
     const set = await cli(['policy', 'set', 'rejection-reasons', 'off']);
     assert.equal(set.code, 0, set.stderr);

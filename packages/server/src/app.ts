@@ -124,6 +124,13 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     let publicUrl = config.publicUrl ?? `http://localhost:${config.httpPort}`;
     let mtlsUrl: string | null = null;
     let serverPin: string | null = null;
+    // Warnings from shared state are logged by the app below, which exists by the time any arrives.
+    const warn = (what: string) => (err: unknown) => app.log.warn({ err: String(err) }, what);
+    const redis = config.redisUrl
+      ? await connectGatewayRedis(config.redisUrl).catch((err) => {
+          throw unreachable(err, 'Redis', 'PORTCULLIS_REDIS_URL');
+        })
+      : undefined;
     const services: Services = {
       config,
       database,
@@ -153,6 +160,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       serverPin: () => serverPin,
       adminKeys,
       audit: new AuditLog(database.db),
+      rateLimiter: redis ? createRedisRateLimiter(redis, warn('rate limit counters unreachable')) : createMemoryRateLimiter(),
       publicUrl: () => publicUrl,
       mtlsUrl: () => mtlsUrl,
     };
@@ -160,16 +168,10 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     const app = createFastify(config, options, services, (req, res, next) =>
       gateway ? gateway.handle(req, res, next) : next(req, res),
     );
-    const warn = (what: string) => (err: unknown) => app.log.warn({ err: String(err) }, what);
-    const redis = config.redisUrl
-      ? await connectGatewayRedis(config.redisUrl).catch((err) => {
-          throw unreachable(err, 'Redis', 'PORTCULLIS_REDIS_URL');
-        })
-      : undefined;
     gateway = new Gateway({
       services,
       routes: services.apiRoutes,
-      limiter: redis ? createRedisRateLimiter(redis, warn('rate limit counters unreachable')) : createMemoryRateLimiter(),
+      limiter: services.rateLimiter,
       proofs: redis
         ? redisProofLedger(redis, warn('DPoP proof ledger unreachable; replays are refused per node only'))
         : memoryProofLedger(),

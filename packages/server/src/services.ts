@@ -5,7 +5,7 @@ import type { Config } from './config/index.ts';
 import type { DatabaseHandle } from './db/index.ts';
 import type { LoginThrottle, Users } from './directory/index.ts';
 import type { EventBus } from './events/index.ts';
-import type { ApiRoutes } from './gateway/index.ts';
+import type { ApiRoutes, RateLimiter } from './gateway/index.ts';
 import type { Envelope } from './keys/envelope.ts';
 import type { SecretDigests } from './keys/secret-digests.ts';
 import type { SigningKeys } from './keys/signing-keys.ts';
@@ -32,6 +32,8 @@ export interface Services {
   metrics: Metrics;
   adminKeys: AdminKeys;
   audit: AuditLog;
+  /** Request counters: in memory, or shared through Redis when PORTCULLIS_REDIS_URL is set. */
+  rateLimiter: RateLimiter;
   /** The issuer: PORTCULLIS_PUBLIC_URL, or http://localhost:<bound port> once listening. */
   publicUrl(): string;
   /** The HTTPS listener's base URL (mTLS endpoint aliases, RFC 8705 §5), or null when off. */

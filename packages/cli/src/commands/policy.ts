@@ -25,9 +25,9 @@ export function addPolicyCommands(program: Command, io: CliIo): void {
     .description('change one setting, e.g. policy set rejection-reasons off (admin role)')
     .argument(
       '<key>',
-      'rejection-reasons, software-evidence, apple-development, android-verified-boot, android-strongbox or android-min-patch-level',
+      'rejection-reasons, software-evidence, apple-development, android-verified-boot, android-strongbox, android-min-patch-level or challenge-rate-limit',
     )
-    .argument('<value>', 'on or off')
+    .argument('<value>', 'on, off, required, YYYYMM (android-min-patch-level) or a number per minute (challenge-rate-limit)')
     .action(async (key: string, value: string, _options: object, command: Command) => {
       const ctx = verbContext(io, command);
       print(ctx, await ctx.client().put<Record<string, string>>(`/policy/${pathSegment(key)}`, { value }));

@@ -17,6 +17,12 @@ export const POLICY_SETTINGS = {
   'android-strongbox': { values: ['required', 'off'], default: 'off' },
   /** The oldest Android OS security patch level (YYYYMM) that passes, or `off`. */
   'android-min-patch-level': { values: ['off'], pattern: /^20\d\d(0[1-9]|1[0-2])$/, patternName: 'YYYYMM', default: 'off' },
+  /**
+   * Challenges one client address may take per minute, or `off`. `/attest/challenge` needs no
+   * credentials and stores each challenge, so without a limit anyone could fill the store. Mind
+   * carrier-grade NAT: many devices can share an address (behind proxies, set PORTCULLIS_TRUST_PROXY).
+   */
+  'challenge-rate-limit': { values: ['off'], pattern: /^[1-9]\d{0,6}$/, patternName: 'a number per minute', default: '600' },
 } as const satisfies Record<string, { values: readonly string[]; default: string; pattern?: RegExp; patternName?: string }>;
 
 export type PolicyKey = keyof typeof POLICY_SETTINGS;

@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ATTESTATION_FORMATS, ATTESTATION_JWKS_PATH, type AttestationFailure } from '@portcullis/protocol';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { HttpError } from '../http/errors.ts';
 import { literals } from '../http/literals.ts';
 import { DateTime, NullableDateTime, NullableString } from '../http/schemas.ts';
 import { readDpopHeaders, verifyDpopProof } from '../oauth/index.ts';
@@ -27,8 +28,9 @@ const Release = Type.Object({
  */
 export async function attestationRoutes(fastify: FastifyInstance, services: Services): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  app.post('/attest/challenge', async (_request, reply) => {
+  app.post('/attest/challenge', async (request, reply) => {
     reply.header('cache-control', 'no-store');
+    await checkChallengeRate(request, services);
     return reply.code(201).send(await services.attestation.challenges.issue());
   });
 
@@ -70,6 +72,20 @@ export async function attestationRoutes(fastify: FastifyInstance, services: Serv
     reply.header('cache-control', 'public, max-age=60');
     return services.signingKeys.jwks('attestation');
   });
+}
+
+/**
+ * Policy `challenge-rate-limit`: challenges per client address per minute. Every attestation
+ * starts with one, and each is stored, so this bounds what an unauthenticated caller can write.
+ */
+async function checkChallengeRate(request: FastifyRequest, services: Services): Promise<void> {
+  const limit = services.attestation.policy.get('challenge-rate-limit');
+  if (limit === 'off') return;
+  const verdict = await services.rateLimiter.hit(`attest-challenge:${request.ip}`, Number(limit), 60_000);
+  if (verdict.allowed) return;
+  const error = new HttpError(429, 'rate_limited', 'too many attestation challenges from this address; try again later');
+  error.headers['retry-after'] = String(verdict.retryAfterS);
+  throw error;
 }
 
 /** RFC 9449 §4.3, as at a protected resource: a proof for POST <issuer>/attest, a server nonce only if it has one. */

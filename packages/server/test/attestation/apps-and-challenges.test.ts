@@ -88,4 +88,35 @@ describe('attestation challenges', () => {
       mock.timers.reset();
     }
   });
+
+  it('are limited per client address by the policy challenge-rate-limit (600 a minute by default)', async () => {
+    const admin = (key: string, value: string) => server.adminRequest('PUT', `/policy/${key}`, { value });
+    const policy = (await (await server.adminRequest('GET', '/policy')).json()) as Record<string, string>;
+    assert.equal(policy['challenge-rate-limit'], '600');
+    assert.equal((await admin('challenge-rate-limit', '0')).status, 400);
+    assert.equal((await admin('challenge-rate-limit', 'many')).status, 400);
+    // A fresh minute's window may open mid-test; two windows' worth is still far below 2 × 40.
+    assert.equal((await admin('challenge-rate-limit', '20')).status, 200);
+    try {
+      const statuses: number[] = [];
+      let refused: Response | undefined;
+      for (let i = 0; i < 41; i++) {
+        const res = await fetch(`${server.issuer}/attest/challenge`, { method: 'POST' });
+        statuses.push(res.status);
+        if (res.status === 429) refused ??= res;
+        else await res.body?.cancel();
+      }
+      assert.ok(refused, 'some challenges are refused');
+      assert.ok(statuses.filter((s) => s === 201).length <= 40);
+      assert.ok(Number(refused.headers.get('retry-after')) >= 1);
+      assert.deepEqual(await refused.json(), {
+        error: 'rate_limited',
+        error_description: 'too many attestation challenges from this address; try again later',
+      });
+      assert.equal((await admin('challenge-rate-limit', 'off')).status, 200);
+      await issue();
+    } finally {
+      await admin('challenge-rate-limit', '600');
+    }
+  });
 });

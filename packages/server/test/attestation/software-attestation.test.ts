@@ -120,6 +120,7 @@ describe('software attestation over HTTP', () => {
       'android-verified-boot': 'required',
       'android-strongbox': 'off',
       'android-min-patch-level': 'off',
+      'challenge-rate-limit': '600',
     });
   });
 
