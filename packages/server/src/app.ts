@@ -13,6 +13,7 @@ import {
   createMemoryRateLimiter,
   createRedisRateLimiter,
   Gateway,
+  type GatewayRedis,
   memoryProofLedger,
   redisProofLedger,
 } from './gateway/index.ts';
@@ -100,6 +101,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     ...(options.searchPath ? { searchPath: options.searchPath } : {}),
   });
   let bus: EventBus | undefined;
+  let redis: GatewayRedis | undefined;
   try {
     await migrateToLatest(database.db).catch((err) => {
       throw unreachable(err, 'the database', 'PORTCULLIS_DATABASE_URL');
@@ -126,7 +128,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
     let serverPin: string | null = null;
     // Warnings from shared state are logged by the app below, which exists by the time any arrives.
     const warn = (what: string) => (err: unknown) => app.log.warn({ err: String(err) }, what);
-    const redis = config.redisUrl
+    redis = config.redisUrl
       ? await connectGatewayRedis(config.redisUrl).catch((err) => {
           throw unreachable(err, 'Redis', 'PORTCULLIS_REDIS_URL');
         })
@@ -202,6 +204,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       },
     };
   } catch (err) {
+    redis?.disconnect();
     await bus?.close();
     await database.close();
     throw err;
