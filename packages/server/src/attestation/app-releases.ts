@@ -70,8 +70,12 @@ export class AppReleases {
       .orderBy('created_at', 'desc')
       .execute();
     if (this.#byApp.size >= MAX_CACHED_APPS) this.#byApp.clear();
-    this.#byApp.set(appId, { rows, at: now });
-    rows.catch(() => this.#byApp.delete(appId));
+    const entry = { rows, at: now };
+    this.#byApp.set(appId, entry);
+    // A failed lookup is not kept; a newer one made meanwhile is.
+    rows.catch(() => {
+      if (this.#byApp.get(appId) === entry) this.#byApp.delete(appId);
+    });
     return rows;
   }
 

@@ -118,7 +118,11 @@ export class EmbeddedKeyJws {
       key = this.#importKey(jws);
       if (this.#keys.size >= this.#maxKeys) this.#keys.delete(this.#keys.keys().next().value as string);
       this.#keys.set(headerSegment, key);
-      key.catch(() => this.#keys.delete(headerSegment));
+      const imported = key;
+      // A refused header is not kept (the next JWS with it is checked afresh); a newer entry is.
+      key.catch(() => {
+        if (this.#keys.get(headerSegment) === imported) this.#keys.delete(headerSegment);
+      });
     }
     return key;
   }

@@ -3,54 +3,30 @@ import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { after, describe, it } from 'node:test';
 import { attestationToken, TEST_RELEASE } from '../attestation/attest-fixtures.ts';
-import {
-  createScratchDatabase,
-  POSTGRES_URL,
-  REDIS_URL,
-  type ScratchDatabase,
-  SKIP_POSTGRES,
-  SKIP_REDIS,
-} from '../db/open-test-database.ts';
+import { SKIP_POSTGRES, SKIP_REDIS } from '../db/open-test-database.ts';
+import { type SharedNodes, startSharedNodes, waitFor } from '../db/shared-nodes.ts';
 import { makeProof, proofKey } from '../oauth/dpop/dpop-fixtures.ts';
-import { type OAuthServer, startOAuthServer } from '../oauth/start-oauth-server.ts';
+import type { OAuthServer } from '../oauth/start-oauth-server.ts';
 import { addRoute, registerApp, startUpstream, type Upstream } from './gateway-fixtures.ts';
 
 const PUBLIC_HOST = 'gateway.test';
 const APP = 'com.example.catalog';
 
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 // Several gateway nodes behind a load balancer share PostgreSQL and Redis: a route added on one
 // applies on every node without a restart, and rate limits count across nodes.
 describe('gateway: two nodes on PostgreSQL and Redis', { skip: SKIP_POSTGRES || SKIP_REDIS }, () => {
-  let database: ScratchDatabase | undefined;
+  let shared: SharedNodes | undefined;
   const nodes: OAuthServer[] = [];
   let upstream: Upstream | undefined;
   after(async () => {
-    for (const node of nodes) await node.close();
+    await shared?.close();
     await upstream?.close();
-    await database?.drop();
   });
 
   it('a route added on one node forwards on the other; its rate limit is shared; removal applies everywhere', async () => {
-    database = await createScratchDatabase(POSTGRES_URL as string, 'portcullis_gateway_nodes');
-    const env = {
-      PORTCULLIS_DATABASE_URL: database.url,
-      PORTCULLIS_REDIS_URL: REDIS_URL as string,
-      PORTCULLIS_MASTER_KEY: randomBytes(32).toString('hex'),
-      PORTCULLIS_ADMIN_KEY: randomBytes(32).toString('base64url'),
-      PORTCULLIS_PUBLIC_URL: `http://${PUBLIC_HOST}`,
-    };
-    const a = await startOAuthServer(env);
-    nodes.push(a);
-    const b = await startOAuthServer(env);
-    nodes.push(b);
+    shared = await startSharedNodes('portcullis_gateway_nodes', 2, { PORTCULLIS_PUBLIC_URL: `http://${PUBLIC_HOST}` });
+    nodes.push(...shared.nodes);
+    const [a, b] = nodes as [OAuthServer, OAuthServer];
     upstream = await startUpstream();
     const path = `/shared-${randomBytes(4).toString('hex')}`;
     const route = await addRoute(a, {
