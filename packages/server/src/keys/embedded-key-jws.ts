@@ -1,15 +1,16 @@
 import { constants, createPublicKey, type JsonWebKey, type KeyObject, verify } from 'node:crypto';
 import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, type JWK } from 'jose';
+import { verifyJws } from './jws-signature.ts';
 
 // JWK members that only a private or symmetric key has (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2).
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k', 'priv'];
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
 
 /** How node:crypto verifies each JWS algorithm (RFC 7518 §3.3–§3.5, RFC 8037 §3.1). */
-const VERIFY: Record<string, { hash: string | null; dsaEncoding?: 'ieee-p1363'; pss?: true }> = {
-  ES256: { hash: 'sha256', dsaEncoding: 'ieee-p1363' },
-  ES384: { hash: 'sha384', dsaEncoding: 'ieee-p1363' },
-  ES512: { hash: 'sha512', dsaEncoding: 'ieee-p1363' },
+const VERIFY: Record<string, { hash: string | null; pss?: true }> = {
+  ES256: { hash: 'sha256' },
+  ES384: { hash: 'sha384' },
+  ES512: { hash: 'sha512' },
   RS256: { hash: 'sha256' },
   RS384: { hash: 'sha384' },
   RS512: { hash: 'sha512' },
@@ -151,21 +152,19 @@ export class EmbeddedKeyJws {
     const bits = key.asymmetricKeyDetails?.modulusLength;
     if (bits !== undefined && bits < 2048) throw new JwsRejected('unusable_key');
     const how = VERIFY[alg] as (typeof VERIFY)[string];
-    const options = {
-      key,
-      ...(how.dsaEncoding ? { dsaEncoding: how.dsaEncoding } : {}),
-      ...(how.pss ? { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST } : {}),
-    };
+    const pss = { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST };
     return {
       jwk,
       jkt: await calculateJwkThumbprint(jwk, 'sha256'),
-      verify(input, signature) {
-        try {
-          return verify(how.hash, input, options, signature);
-        } catch {
-          return false;
-        }
-      },
+      verify: how.pss
+        ? (input, signature) => {
+            try {
+              return verify(how.hash, input, pss, signature);
+            } catch {
+              return false;
+            }
+          }
+        : (input, signature) => verifyJws(alg, how.hash, key, input, signature),
     };
   }
 }

@@ -38,7 +38,7 @@ const WEBCRYPTO: Record<
   RS256: { import: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, sign: { name: 'RSASSA-PKCS1-v1_5' } },
 };
 
-async function activeKey(kid: string, alg: SigningAlgorithm, privateKey: KeyObject): Promise<ActiveSigningKey> {
+export async function activeKey(kid: string, alg: SigningAlgorithm, privateKey: KeyObject): Promise<ActiveSigningKey> {
   const der = privateKey.export({ format: 'der', type: 'pkcs8' });
   const cryptoKey = await crypto.subtle.importKey('pkcs8', der, WEBCRYPTO[alg].import, false, ['sign']);
   const headers = new Map<string, string>();
