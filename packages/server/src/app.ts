@@ -119,6 +119,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       bus,
       alg: config.signingAlg,
       maxTokenLifetimeMs: config.maxTokenLifetime * 1000,
+      onSignerError: (err) => warn('the signing thread failed; tokens are signed on the event loop meanwhile')(err),
     });
     const digests = new SecretDigests(master.key);
     const adminKeys = new AdminKeys(database.db, digests);

@@ -1,4 +1,4 @@
-import { createPrivateKey, type KeyObject, type webcrypto } from 'node:crypto';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { KEY_USES, type KeyUse, type SigningAlgorithm, type SigningKeyView } from '@portcullis/protocol';
 import { createLocalJWKSet, type JWK } from 'jose';
 import type { Kysely } from 'kysely';
@@ -7,6 +7,8 @@ import type { EventBus } from '../events/index.ts';
 import { Conflict } from '../http/errors.ts';
 import type { Envelope } from './envelope.ts';
 import { generateSigningKey } from './generate-signing-key.ts';
+import { signJws } from './jws-signature.ts';
+import { JwsSigner } from './jws-signer.ts';
 import {
   deleteExpiredSigningKeys,
   insertSigningKey,
@@ -19,35 +21,41 @@ export interface ActiveSigningKey {
   kid: string;
   alg: SigningAlgorithm;
   privateKey: KeyObject;
-  /** The same key for WebCrypto, which signs off the event loop. */
-  cryptoKey: webcrypto.CryptoKey;
-  webCryptoAlgorithm: webcrypto.AlgorithmIdentifier | webcrypto.EcdsaParams;
   /** The base64url JWS header for a `typ`, computed once per key and type. */
   encodedHeader(typ: string): string;
+  /** The base64url JWS signature of a signing input (RFC 7515 §5.1). */
+  sign(input: string): Promise<string>;
 }
 
-const WEBCRYPTO: Record<
-  SigningAlgorithm,
-  {
-    import: webcrypto.AlgorithmIdentifier | webcrypto.EcKeyImportParams | webcrypto.RsaHashedImportParams;
-    sign: webcrypto.AlgorithmIdentifier | webcrypto.EcdsaParams;
-  }
-> = {
-  ES256: { import: { name: 'ECDSA', namedCurve: 'P-256' }, sign: { name: 'ECDSA', hash: 'SHA-256' } },
-  EdDSA: { import: { name: 'Ed25519' }, sign: { name: 'Ed25519' } },
-  RS256: { import: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, sign: { name: 'RSASSA-PKCS1-v1_5' } },
-};
+/** The digest node:crypto signs with, for the algorithms signed without WebCrypto (RFC 7518 §3.4, RFC 8037 §3.1). */
+const NODE_SIGNED: Partial<Record<SigningAlgorithm, string | null>> = { ES256: 'sha256', EdDSA: null };
 
-export async function activeKey(kid: string, alg: SigningAlgorithm, privateKey: KeyObject): Promise<ActiveSigningKey> {
-  const der = privateKey.export({ format: 'der', type: 'pkcs8' });
-  const cryptoKey = await crypto.subtle.importKey('pkcs8', der, WEBCRYPTO[alg].import, false, ['sign']);
+/** RS256 (RFC 7518 §3.3) for WebCrypto. */
+const RSASSA = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+
+/**
+ * A current key, ready to sign: ES256 and EdDSA through `signer` (batched on a thread of its own)
+ * or, without one, in place with node:crypto (tens of µs; keys/jws-signature.ts says why not
+ * WebCrypto); RS256, at about a millisecond a signature, through WebCrypto on the libuv thread
+ * pool, so the event loop keeps serving requests meanwhile.
+ */
+export async function activeKey(
+  kid: string,
+  alg: SigningAlgorithm,
+  privateKey: KeyObject,
+  signer?: JwsSigner,
+): Promise<ActiveSigningKey> {
   const headers = new Map<string, string>();
+  const hash = NODE_SIGNED[alg];
+  const signerKey = hash !== undefined ? signer?.key(alg, hash, privateKey) : undefined;
+  const cryptoKey =
+    hash === undefined
+      ? await crypto.subtle.importKey('pkcs8', privateKey.export({ format: 'der', type: 'pkcs8' }), RSASSA, false, ['sign'])
+      : undefined;
   return {
     kid,
     alg,
     privateKey,
-    cryptoKey,
-    webCryptoAlgorithm: WEBCRYPTO[alg].sign,
     encodedHeader(typ: string) {
       let header = headers.get(typ);
       if (!header) {
@@ -55,6 +63,12 @@ export async function activeKey(kid: string, alg: SigningAlgorithm, privateKey: 
         headers.set(typ, header);
       }
       return header;
+    },
+    async sign(input: string) {
+      if (signer && signerKey) return signer.sign(signerKey, input);
+      if (hash !== undefined || !cryptoKey) return signJws(alg, hash ?? null, privateKey, Buffer.from(input));
+      const signature = await crypto.subtle.sign(RSASSA, cryptoKey, Buffer.from(input));
+      return Buffer.from(signature).toString('base64url');
     },
   };
 }
@@ -67,6 +81,8 @@ export interface SigningKeysOptions {
   alg: SigningAlgorithm;
   /** No token lives longer than this, so a retired key is published this long after it stops signing. */
   maxTokenLifetimeMs: number;
+  /** Hears of a signing thread that failed (signing goes on in place). */
+  onSignerError?: (err: unknown) => void;
 }
 
 const CHANGED = 'keys.changed';
@@ -84,9 +100,11 @@ export class SigningKeys {
   #published = new Map<KeyUse, { jwk: JWK; until: number | null }[]>();
   #verifiers = new Map<KeyUse, { kids: string; resolve: ReturnType<typeof createLocalJWKSet> }>();
   #unsubscribe: () => void = () => {};
+  readonly #signer: JwsSigner;
 
   private constructor(options: SigningKeysOptions) {
     this.#options = options;
+    this.#signer = new JwsSigner({ onError: options.onSignerError });
   }
 
   static async open(options: SigningKeysOptions): Promise<SigningKeys> {
@@ -101,6 +119,7 @@ export class SigningKeys {
 
   close(): void {
     this.#unsubscribe();
+    this.#signer.close();
   }
 
   async #ensureKeys(): Promise<void> {
@@ -149,7 +168,10 @@ export class SigningKeys {
       published.set(use, [...(published.get(use) ?? []), entry]);
       if (row.state === 'current') {
         const jwk = JSON.parse(await this.#options.envelope.open(row.private_sealed, sealContext(row.kid))) as JWK;
-        current.set(use, await activeKey(row.kid, row.alg as SigningAlgorithm, createPrivateKey({ key: jwk, format: 'jwk' })));
+        current.set(
+          use,
+          await activeKey(row.kid, row.alg as SigningAlgorithm, createPrivateKey({ key: jwk, format: 'jwk' }), this.#signer),
+        );
       }
     }
     this.#current = current;

@@ -1,0 +1,30 @@
+// The signing thread of keys/jws-signer.ts: receives batches of JWS signing inputs with the key
+// (by reference) each is signed with, answers with the signatures in the same order. Keys arrive
+// once, in the batch that first uses them; the thread never sees anything else.
+import type { KeyObject } from 'node:crypto';
+import { parentPort } from 'node:worker_threads';
+import { signJws } from './jws-signature.ts';
+
+export interface SignerBatch {
+  /** Keys not sent before: reference, key, JWS `alg`, digest. */
+  keys: [number, KeyObject, string, string | null][];
+  /** Signing inputs, each with its key's reference. */
+  jobs: [number, string][];
+}
+
+const keys = new Map<number, { key: KeyObject; alg: string; hash: string | null }>();
+
+parentPort?.on('message', (batch: SignerBatch) => {
+  for (const [ref, key, alg, hash] of batch.keys) keys.set(ref, { key, alg, hash });
+  const signatures: (string | null)[] = [];
+  for (const [ref, input] of batch.jobs) {
+    const entry = keys.get(ref);
+    try {
+      signatures.push(entry ? signJws(entry.alg, entry.hash, entry.key, Buffer.from(input)) : null);
+    } catch {
+      // The main thread signs this one itself.
+      signatures.push(null);
+    }
+  }
+  parentPort?.postMessage(signatures);
+});
