@@ -22,6 +22,7 @@ import { registerSecurityHeaders } from './http/security-headers.ts';
 import { trustProxyOption } from './http/trust-proxy.ts';
 import { registerValidation } from './http/validation.ts';
 import { Envelope, loadMasterKey, registerJwksRoute, SecretDigests, SigningKeys } from './keys/index.ts';
+import { jwsThread } from './keys/jws-thread.ts';
 import { OAuth, oauthRoutes } from './oauth/index.ts';
 import { registerHealthRoutes } from './observability/health-routes.ts';
 import { loggerOptions } from './observability/logger.ts';
@@ -119,7 +120,6 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       bus,
       alg: config.signingAlg,
       maxTokenLifetimeMs: config.maxTokenLifetime * 1000,
-      onSignerError: (err) => warn('the signing thread failed; tokens are signed on the event loop meanwhile')(err),
     });
     const digests = new SecretDigests(master.key);
     const adminKeys = new AdminKeys(database.db, digests);
@@ -265,7 +265,11 @@ function createFastify(
   app.register((scope) => secretsRoutes(scope, services));
   app.register((scope) => pinningRoutes(scope, services));
   app.register((scope) => adminPlugin(scope, services), { prefix: '/admin/v1' });
+  const stopHearingJwsThread = jwsThread.onError((err) =>
+    app.log.warn({ err: String(err) }, 'the JWS thread failed; signatures are made and checked on the event loop meanwhile'),
+  );
   app.addHook('onClose', async () => {
+    stopHearingJwsThread();
     services.oauth.close();
     services.attestation.close();
     services.apiRoutes.close();

@@ -8,7 +8,7 @@ import { Conflict } from '../http/errors.ts';
 import type { Envelope } from './envelope.ts';
 import { generateSigningKey } from './generate-signing-key.ts';
 import { signJws } from './jws-signature.ts';
-import { JwsSigner } from './jws-signer.ts';
+import { type JwsThread, jwsThread } from './jws-thread.ts';
 import {
   deleteExpiredSigningKeys,
   insertSigningKey,
@@ -43,7 +43,7 @@ export async function activeKey(
   kid: string,
   alg: SigningAlgorithm,
   privateKey: KeyObject,
-  signer?: JwsSigner,
+  signer?: JwsThread,
 ): Promise<ActiveSigningKey> {
   const headers = new Map<string, string>();
   const hash = NODE_SIGNED[alg];
@@ -81,8 +81,6 @@ export interface SigningKeysOptions {
   alg: SigningAlgorithm;
   /** No token lives longer than this, so a retired key is published this long after it stops signing. */
   maxTokenLifetimeMs: number;
-  /** Hears of a signing thread that failed (signing goes on in place). */
-  onSignerError?: (err: unknown) => void;
 }
 
 const CHANGED = 'keys.changed';
@@ -100,11 +98,9 @@ export class SigningKeys {
   #published = new Map<KeyUse, { jwk: JWK; until: number | null }[]>();
   #verifiers = new Map<KeyUse, { kids: string; resolve: ReturnType<typeof createLocalJWKSet> }>();
   #unsubscribe: () => void = () => {};
-  readonly #signer: JwsSigner;
 
   private constructor(options: SigningKeysOptions) {
     this.#options = options;
-    this.#signer = new JwsSigner({ onError: options.onSignerError });
   }
 
   static async open(options: SigningKeysOptions): Promise<SigningKeys> {
@@ -119,7 +115,6 @@ export class SigningKeys {
 
   close(): void {
     this.#unsubscribe();
-    this.#signer.close();
   }
 
   async #ensureKeys(): Promise<void> {
@@ -170,7 +165,7 @@ export class SigningKeys {
         const jwk = JSON.parse(await this.#options.envelope.open(row.private_sealed, sealContext(row.kid))) as JWK;
         current.set(
           use,
-          await activeKey(row.kid, row.alg as SigningAlgorithm, createPrivateKey({ key: jwk, format: 'jwk' }), this.#signer),
+          await activeKey(row.kid, row.alg as SigningAlgorithm, createPrivateKey({ key: jwk, format: 'jwk' }), jwsThread),
         );
       }
     }

@@ -3,7 +3,7 @@ import { createPrivateKey, type JsonWebKey } from 'node:crypto';
 import { test } from 'node:test';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { generateSigningKey } from '../../keys/generate-signing-key.ts';
-import { JwsSigner } from '../../keys/jws-signer.ts';
+import { JwsThread } from '../../keys/jws-thread.ts';
 import { activeKey } from '../../keys/signing-keys.ts';
 import { signJwt } from './sign-jwt.ts';
 
@@ -22,7 +22,7 @@ for (const [alg, threaded] of [
   const how = threaded ? 'all at once, batched to the signing thread' : 'one at a time, in place';
   test(`signJwt with an ${alg} key, ${how}: every JWT verifies with jose against the public JWK`, async (t) => {
     const generated = await generateSigningKey(alg);
-    const signer = threaded ? new JwsSigner() : undefined;
+    const signer = threaded ? new JwsThread() : undefined;
     t.after(() => signer?.close());
     const privateKey = createPrivateKey({ key: generated.privateJwk as JsonWebKey, format: 'jwk' });
     const key = await activeKey(generated.kid, alg, privateKey, signer);

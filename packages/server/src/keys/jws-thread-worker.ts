@@ -1,11 +1,11 @@
-// The signing thread of keys/jws-signer.ts: receives batches of JWS signing inputs with the key
-// (by reference) each is signed with, answers with the signatures in the same order. Keys arrive
-// once, in the batch that first uses them; the thread never sees anything else.
+// The thread of keys/jws-thread.ts: receives batches of JWS signing inputs, each with the key (by
+// reference) to sign it with, and answers with the signatures in the same order. Keys arrive once,
+// in the batch that first uses them; the thread never sees anything else.
 import type { KeyObject } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { signJws } from './jws-signature.ts';
 
-export interface SignerBatch {
+export interface ThreadBatch {
   /** Keys not sent before: reference, key, JWS `alg`, digest. */
   keys: [number, KeyObject, string, string | null][];
   /** Signing inputs, each with its key's reference. */
@@ -14,7 +14,7 @@ export interface SignerBatch {
 
 const keys = new Map<number, { key: KeyObject; alg: string; hash: string | null }>();
 
-parentPort?.on('message', (batch: SignerBatch) => {
+parentPort?.on('message', (batch: ThreadBatch) => {
   for (const [ref, key, alg, hash] of batch.keys) keys.set(ref, { key, alg, hash });
   const signatures: (string | null)[] = [];
   for (const [ref, input] of batch.jobs) {

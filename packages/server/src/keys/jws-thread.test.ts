@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { test } from 'node:test';
 import { compactVerify } from 'jose';
-import { JwsSigner } from './jws-signer.ts';
+import { JwsThread } from './jws-thread.ts';
 
 const es256 = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const ed25519 = generateKeyPairSync('ed25519');
@@ -16,7 +16,7 @@ async function assertVerify(inputs: string[], signatures: string[], key: (typeof
 }
 
 test('many signatures at once go to the signing thread, in one batch per turn, and all verify', async (t) => {
-  const signer = new JwsSigner();
+  const signer = new JwsThread();
   t.after(() => signer.close());
   const ecKey = signer.key('ES256', 'sha256', es256.privateKey);
   const edKey = signer.key('EdDSA', null, ed25519.privateKey);
@@ -35,7 +35,7 @@ test('many signatures at once go to the signing thread, in one batch per turn, a
 });
 
 test('a lone signature on a quiet signer is made in place, with no thread', async (t) => {
-  const signer = new JwsSigner();
+  const signer = new JwsThread();
   t.after(() => signer.close());
   const key = signer.key('ES256', 'sha256', es256.privateKey);
   const [input] = inputs('ES256', 1) as [string];
@@ -45,10 +45,8 @@ test('a lone signature on a quiet signer is made in place, with no thread', asyn
 
 test('a thread that dies: what it held is signed in place; after three deaths no thread is started', async (t) => {
   const errors: unknown[] = [];
-  const signer = new JwsSigner({
-    onError: (err) => errors.push(err),
-    threadUrl: new URL('data:text/javascript,setTimeout(() => process.exit(3), 20)'),
-  });
+  const signer = new JwsThread({ threadUrl: new URL('data:text/javascript,setTimeout(() => process.exit(3), 20)') });
+  signer.onError((err) => errors.push(err));
   t.after(() => signer.close());
   const key = signer.key('ES256', 'sha256', es256.privateKey);
   for (let round = 0; round < 4; round++) {
@@ -61,7 +59,7 @@ test('a thread that dies: what it held is signed in place; after three deaths no
 });
 
 test('a thread that cannot sign an input answers null for it, and the input is signed in place', async (t) => {
-  const signer = new JwsSigner({
+  const signer = new JwsThread({
     threadUrl: new URL(
       'data:text/javascript,import { parentPort } from "node:worker_threads"; parentPort.on("message", (b) => parentPort.postMessage(b.jobs.map(() => null)));',
     ),
@@ -74,7 +72,7 @@ test('a thread that cannot sign an input answers null for it, and the input is s
 });
 
 test('closing with signatures in flight still answers every one of them', async () => {
-  const signer = new JwsSigner();
+  const signer = new JwsThread();
   const key = signer.key('ES256', 'sha256', es256.privateKey);
   const batch = inputs('ES256', 200);
   const pending = Promise.all(batch.map((input) => signer.sign(key, input)));

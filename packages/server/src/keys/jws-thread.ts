@@ -1,10 +1,10 @@
 import type { KeyObject } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { signJws } from './jws-signature.ts';
-import type { SignerBatch } from './jws-signer-thread.ts';
+import type { ThreadBatch } from './jws-thread-worker.ts';
 
-/** A key the signer can use; made once per signing key by `JwsSigner.key`. */
-export interface SignerKey {
+/** A key the thread can use; made once per key by `JwsThread.key`. */
+export interface ThreadKey {
   readonly ref: number;
   readonly alg: string;
   readonly hash: string | null;
@@ -12,7 +12,7 @@ export interface SignerKey {
 }
 
 interface Job {
-  key: SignerKey;
+  key: ThreadKey;
   input: string;
   resolve(signature: string): void;
   reject(err: unknown): void;
@@ -24,55 +24,64 @@ const MIN_BATCH = 2;
 const MAX_FAILURES = 3;
 
 function signHere(job: Job): void {
+  const { alg, hash, key } = job.key;
   try {
-    job.resolve(signJws(job.key.alg, job.key.hash, job.key.key, Buffer.from(job.input)));
+    job.resolve(signJws(alg, hash, key, Buffer.from(job.input)));
   } catch (err) {
     job.reject(err);
   }
 }
 
-export interface JwsSignerOptions {
-  /** Hears of a signing thread that failed (everything it had is signed in place). */
-  onError?: (err: unknown) => void;
+export interface JwsThreadOptions {
   /** The thread's script; tests point it elsewhere. */
   threadUrl?: URL;
 }
 
 /**
- * Signs JWS inputs (ES256, EdDSA) in batches on a thread of its own, so a busy token endpoint
- * uses a second core for what is otherwise a third of its event loop's time: every signature
- * asked for in one turn of the event loop goes over in one message and comes back in one, which
- * costs the event loop a few µs a signature against ~50 µs for signing in place, and far less than
- * WebCrypto's thread-pool round trip per signature. A server that has only ever been asked for
- * one signature at a time (a quiet one, a test) signs in place and starts no thread; once it has
- * been asked for several at once, the thread signs everything. If the thread fails, whatever it
- * held is signed in place and a new one starts; after three failures everything is signed in place.
+ * Makes JWS signatures (ES256/384/512, EdDSA) in batches on a thread of its own, so a busy token
+ * endpoint uses a second core for what is otherwise a third of its event loop's time: every
+ * signature asked for in one turn of the event loop goes over in one message and comes back in
+ * one, which costs the event loop a few µs a signature against ~50 µs for signing in place, and far
+ * less than WebCrypto's thread-pool round trip per signature. A server that has only ever been
+ * asked for one at a time (a quiet one, a test) signs in place and starts no thread; once a turn
+ * has asked for several, the thread signs everything. If the thread fails, whatever it held is
+ * signed in place and a new one starts; after three failures everything is signed in place.
+ *
+ * Checking signatures (a gateway's DPoP proofs) the same way was measured and dropped: on the
+ * 2-core bench machine the gateway's DPoP run gained nothing it kept (2,581–2,825 requests/s against
+ * 2,492 in place, the machine already saturated by the load generator) and the gateway's resident
+ * set grew from 196 MB to 212–283 MB, past its 200 MB budget.
  */
-export class JwsSigner {
+export class JwsThread {
   static #nextRef = 1;
-  readonly #onError: (err: unknown) => void;
+  readonly #listeners = new Set<(err: unknown) => void>();
   readonly #threadUrl: URL;
   #queue: Job[] = [];
   #scheduled = false;
   #worker: Worker | undefined;
-  /** Keys the current thread already has, by reference. */
+  /** Keys the current thread has, by reference. */
   #sent = new Set<number>();
   /** Batches sent to the thread, oldest first; it answers them in order. */
   #inFlight: Job[][] = [];
   #failures = 0;
   #closed = false;
 
-  constructor(options: JwsSignerOptions = {}) {
-    this.#onError = options.onError ?? (() => {});
-    this.#threadUrl = options.threadUrl ?? new URL('./jws-signer-thread.ts', import.meta.url);
+  constructor(options: JwsThreadOptions = {}) {
+    this.#threadUrl = options.threadUrl ?? new URL('./jws-thread-worker.ts', import.meta.url);
   }
 
-  key(alg: string, hash: string | null, key: KeyObject): SignerKey {
-    return { ref: JwsSigner.#nextRef++, alg, hash, key };
+  /** Hears of a thread that failed (everything it held is signed in place); returns the unsubscribe. */
+  onError(listener: (err: unknown) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
-  /** The base64url JWS signature of `input`. */
-  sign(key: SignerKey, input: string): Promise<string> {
+  key(alg: string, hash: string | null, key: KeyObject): ThreadKey {
+    return { ref: JwsThread.#nextRef++, alg, hash, key };
+  }
+
+  /** The base64url JWS signature of `input` (RFC 7515 §5.1). */
+  sign(key: ThreadKey, input: string): Promise<string> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ key, input, resolve, reject });
       if (!this.#scheduled) {
@@ -82,7 +91,7 @@ export class JwsSigner {
     });
   }
 
-  /** Whether a signing thread is running (for tests and diagnostics). */
+  /** Whether a thread is running (for tests and diagnostics). */
   get threaded(): boolean {
     return this.#worker !== undefined;
   }
@@ -96,7 +105,7 @@ export class JwsSigner {
       return;
     }
     const worker = this.#thread();
-    const message: SignerBatch = { keys: [], jobs: [] };
+    const message: ThreadBatch = { keys: [], jobs: [] };
     for (const job of batch) {
       const { ref, key, alg, hash } = job.key;
       if (!this.#sent.has(ref)) {
@@ -111,7 +120,8 @@ export class JwsSigner {
 
   #thread(): Worker {
     if (this.#worker) return this.#worker;
-    const worker = new Worker(this.#threadUrl);
+    // The thread holds keys and one batch at a time: a small heap is plenty.
+    const worker = new Worker(this.#threadUrl, { resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 } });
     worker.unref();
     worker.on('message', (signatures: (string | null)[]) => {
       const batch = this.#inFlight.shift() ?? [];
@@ -122,7 +132,7 @@ export class JwsSigner {
       });
     });
     worker.on('error', (err) => this.#lost(worker, err));
-    worker.on('exit', (code) => this.#lost(worker, new Error(`the signing thread exited with code ${code}`)));
+    worker.on('exit', (code) => this.#lost(worker, new Error(`the JWS thread exited with code ${code}`)));
     this.#worker = worker;
     this.#sent = new Set();
     return worker;
@@ -136,7 +146,7 @@ export class JwsSigner {
     this.#inFlight = [];
     if (!this.#closed) {
       this.#failures++;
-      this.#onError(err);
+      for (const listener of this.#listeners) listener(err);
     }
     for (const batch of unanswered) for (const job of batch) signHere(job);
   }
@@ -147,3 +157,9 @@ export class JwsSigner {
     void this.#worker?.terminate();
   }
 }
+
+/**
+ * The process's JWS signing thread, shared by every signing key (keys/signing-keys.ts), so a busy
+ * process runs one such thread however many servers it hosts. It never keeps the process alive.
+ */
+export const jwsThread = new JwsThread();
