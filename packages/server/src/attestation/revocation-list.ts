@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { parseRevocationStatusList } from './android/index.ts';
+import { parseRevocationStatusList } from './android/revocation-status-list.ts';
 
 /** What `android-key` checks against: the revoked serials, or why there are none. */
 export type RevokedSerials =
