@@ -16,66 +16,97 @@ async function assertVerify(inputs: string[], signatures: string[], key: (typeof
 }
 
 test('many signatures at once go to the signing thread, in one batch per turn, and all verify', async (t) => {
-  const signer = new JwsThread();
-  t.after(() => signer.close());
-  const ecKey = signer.key('ES256', 'sha256', es256.privateKey);
-  const edKey = signer.key('EdDSA', null, ed25519.privateKey);
+  const thread = new JwsThread();
+  t.after(() => thread.close());
+  const ecKey = thread.key('ES256', 'sha256', es256.privateKey);
+  const edKey = thread.key('EdDSA', null, ed25519.privateKey);
   const ec = inputs('ES256', 400);
   const ed = inputs('EdDSA', 100);
   const [ecSignatures, edSignatures] = await Promise.all([
-    Promise.all(ec.map((input) => signer.sign(ecKey, input))),
-    Promise.all(ed.map((input) => signer.sign(edKey, input))),
+    Promise.all(ec.map((input) => thread.sign(ecKey, input))),
+    Promise.all(ed.map((input) => thread.sign(edKey, input))),
   ]);
-  assert.equal(signer.threaded, true);
+  assert.equal(thread.threaded, true);
   await assertVerify(ec, ecSignatures, es256.publicKey);
   await assertVerify(ed, edSignatures, ed25519.publicKey);
   // The keys went over once; a second round on the same thread still signs with them.
   const again = inputs('ES256', 10);
-  await assertVerify(again, await Promise.all(again.map((input) => signer.sign(ecKey, input))), es256.publicKey);
+  await assertVerify(again, await Promise.all(again.map((input) => thread.sign(ecKey, input))), es256.publicKey);
 });
 
-test('a lone signature on a quiet signer is made in place, with no thread', async (t) => {
-  const signer = new JwsThread();
-  t.after(() => signer.close());
-  const key = signer.key('ES256', 'sha256', es256.privateKey);
+test('a lone signature on a quiet thread is made in place, with no thread', async (t) => {
+  const thread = new JwsThread();
+  t.after(() => thread.close());
+  const key = thread.key('ES256', 'sha256', es256.privateKey);
   const [input] = inputs('ES256', 1) as [string];
-  await compactVerify(`${input}.${await signer.sign(key, input)}`, es256.publicKey);
-  assert.equal(signer.threaded, false);
+  await compactVerify(`${input}.${await thread.sign(key, input)}`, es256.publicKey);
+  assert.equal(thread.threaded, false);
 });
 
 test('a thread that dies: what it held is signed in place; after three deaths no thread is started', async (t) => {
   const errors: unknown[] = [];
-  const signer = new JwsThread({ threadUrl: new URL('data:text/javascript,setTimeout(() => process.exit(3), 20)') });
-  signer.onError((err) => errors.push(err));
-  t.after(() => signer.close());
-  const key = signer.key('ES256', 'sha256', es256.privateKey);
+  const thread = new JwsThread({ threadUrl: new URL('data:text/javascript,setTimeout(() => process.exit(3), 20)') });
+  thread.onError((err) => errors.push(err));
+  t.after(() => thread.close());
+  const key = thread.key('ES256', 'sha256', es256.privateKey);
   for (let round = 0; round < 4; round++) {
     const batch = inputs('ES256', 50);
-    await assertVerify(batch, await Promise.all(batch.map((input) => signer.sign(key, input))), es256.publicKey);
+    await assertVerify(batch, await Promise.all(batch.map((input) => thread.sign(key, input))), es256.publicKey);
   }
   assert.equal(errors.length, 3);
   assert.match(String(errors[0]), /exited with code 3/);
-  assert.equal(signer.threaded, false);
+  assert.equal(thread.threaded, false);
 });
 
 test('a thread that cannot sign an input answers null for it, and the input is signed in place', async (t) => {
-  const signer = new JwsThread({
+  const thread = new JwsThread({
     threadUrl: new URL(
       'data:text/javascript,import { parentPort } from "node:worker_threads"; parentPort.on("message", (b) => parentPort.postMessage(b.jobs.map(() => null)));',
     ),
   });
-  t.after(() => signer.close());
-  const key = signer.key('ES256', 'sha256', es256.privateKey);
+  t.after(() => thread.close());
+  const key = thread.key('ES256', 'sha256', es256.privateKey);
   const batch = inputs('ES256', 20);
-  await assertVerify(batch, await Promise.all(batch.map((input) => signer.sign(key, input))), es256.publicKey);
-  assert.equal(signer.threaded, true);
+  await assertVerify(batch, await Promise.all(batch.map((input) => thread.sign(key, input))), es256.publicKey);
+  assert.equal(thread.threaded, true);
 });
 
 test('closing with signatures in flight still answers every one of them', async () => {
-  const signer = new JwsThread();
-  const key = signer.key('ES256', 'sha256', es256.privateKey);
+  const thread = new JwsThread();
+  const key = thread.key('ES256', 'sha256', es256.privateKey);
   const batch = inputs('ES256', 200);
-  const pending = Promise.all(batch.map((input) => signer.sign(key, input)));
-  setImmediate(() => signer.close());
+  const pending = Promise.all(batch.map((input) => thread.sign(key, input)));
+  setImmediate(() => thread.close());
   await assertVerify(batch, await pending, es256.publicKey);
+});
+
+test('a forgotten key leaves the thread, and is sent again should it sign once more', async (t) => {
+  const thread = new JwsThread();
+  t.after(() => thread.close());
+  const key = thread.key('ES256', 'sha256', es256.privateKey);
+  const first = inputs('ES256', 20);
+  await assertVerify(first, await Promise.all(first.map((input) => thread.sign(key, input))), es256.publicKey);
+  thread.forget(key);
+  const second = inputs('ES256', 20);
+  await assertVerify(second, await Promise.all(second.map((input) => thread.sign(key, input))), es256.publicKey);
+  assert.equal(thread.threaded, true);
+});
+
+test('the thread drops a forgotten key at once', async (t) => {
+  // A stand-in thread speaking the same protocol that answers each job with how many keys it holds.
+  const counting = `import { parentPort } from "node:worker_threads";
+    const keys = new Set();
+    parentPort.on("message", (b) => {
+      for (const ref of b.forget) keys.delete(ref);
+      for (const [ref] of b.keys) keys.add(ref);
+      parentPort.postMessage(b.jobs.map(() => String(keys.size)));
+    });`;
+  const thread = new JwsThread({ threadUrl: new URL(`data:text/javascript,${encodeURIComponent(counting)}`) });
+  t.after(() => thread.close());
+  const a = thread.key('ES256', 'sha256', es256.privateKey);
+  const b = thread.key('ES256', 'sha256', es256.privateKey);
+  assert.deepEqual(await Promise.all([thread.sign(a, 'x'), thread.sign(a, 'y')]), ['1', '1']);
+  thread.forget(a);
+  assert.deepEqual(await Promise.all([thread.sign(b, 'x'), thread.sign(b, 'y')]), ['1', '1']);
+  assert.deepEqual(await Promise.all([thread.sign(a, 'x'), thread.sign(b, 'y')]), ['2', '2'], 'a is sent again');
 });

@@ -80,6 +80,14 @@ export class JwsThread {
     return { ref: JwsThread.#nextRef++, alg, hash, key };
   }
 
+  /** `key` signs no more: the thread drops its copy now (a retired private key lingers nowhere). */
+  forget(key: ThreadKey): void {
+    if (!this.#worker || !this.#sent.delete(key.ref)) return;
+    // An empty batch keeps the answers in step with #inFlight.
+    this.#inFlight.push([]);
+    this.#worker.postMessage({ keys: [], forget: [key.ref], jobs: [] } satisfies ThreadBatch);
+  }
+
   /** The base64url JWS signature of `input` (RFC 7515 §5.1). */
   sign(key: ThreadKey, input: string): Promise<string> {
     return new Promise((resolve, reject) => {
@@ -105,7 +113,7 @@ export class JwsThread {
       return;
     }
     const worker = this.#thread();
-    const message: ThreadBatch = { keys: [], jobs: [] };
+    const message: ThreadBatch = { keys: [], forget: [], jobs: [] };
     for (const job of batch) {
       const { ref, key, alg, hash } = job.key;
       if (!this.#sent.has(ref)) {

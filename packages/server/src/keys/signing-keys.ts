@@ -25,6 +25,8 @@ export interface ActiveSigningKey {
   encodedHeader(typ: string): string;
   /** The base64url JWS signature of a signing input (RFC 7515 §5.1). */
   sign(input: string): Promise<string>;
+  /** The key signs no more: the signing thread drops its copy. */
+  retire(): void;
 }
 
 /** The digest node:crypto signs with, for the algorithms signed without WebCrypto (RFC 7518 §3.4, RFC 8037 §3.1). */
@@ -69,6 +71,9 @@ export async function activeKey(
       if (hash !== undefined || !cryptoKey) return signJws(alg, hash ?? null, privateKey, Buffer.from(input));
       const signature = await crypto.subtle.sign(RSASSA, cryptoKey, Buffer.from(input));
       return Buffer.from(signature).toString('base64url');
+    },
+    retire() {
+      if (signer && signerKey) signer.forget(signerKey);
     },
   };
 }
@@ -115,6 +120,7 @@ export class SigningKeys {
 
   close(): void {
     this.#unsubscribe();
+    for (const key of this.#current.values()) key.retire();
   }
 
   async #ensureKeys(): Promise<void> {
@@ -162,6 +168,11 @@ export class SigningKeys {
       const entry = { jwk: JSON.parse(row.public_jwk) as JWK, until: row.published_until };
       published.set(use, [...(published.get(use) ?? []), entry]);
       if (row.state === 'current') {
+        const still = this.#current.get(use);
+        if (still?.kid === row.kid) {
+          current.set(use, still);
+          continue;
+        }
         const jwk = JSON.parse(await this.#options.envelope.open(row.private_sealed, sealContext(row.kid))) as JWK;
         current.set(
           use,
@@ -169,6 +180,8 @@ export class SigningKeys {
         );
       }
     }
+    const kept = new Set(current.values());
+    for (const key of this.#current.values()) if (!kept.has(key)) key.retire();
     this.#current = current;
     this.#published = published;
   }
