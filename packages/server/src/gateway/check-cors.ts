@@ -33,6 +33,7 @@ export function checkCors(g: GatewayRequest): boolean {
     'access-control-allow-methods': g.route.methods?.join(', ') ?? ANY_METHOD,
     'access-control-max-age': PREFLIGHT_MAX_AGE_S,
     vary: 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers',
+    'x-request-id': g.requestId,
   };
   // The gateway strips every header it owns before forwarding, so echoing the request is safe.
   if (requested !== '' && HEADER_LIST.test(requested)) headers['access-control-allow-headers'] = requested;

@@ -94,8 +94,11 @@ export function upstreamHeaders(g: GatewayRequest, additions: Additions): string
   return out;
 }
 
-/** Response fields the client gets: everything but connection-specific ones (RFC 9110 §7.6.1). */
-function downstreamHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+/**
+ * Response fields the client gets: everything but connection-specific ones (RFC 9110 §7.6.1), and
+ * the request id unless the upstream answered with its own.
+ */
+function downstreamHeaders(headers: IncomingHttpHeaders, requestId: string): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = {};
   const connectionNamed = listed(headers.connection);
   for (const name in headers) {
@@ -103,6 +106,7 @@ function downstreamHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
     if (value === undefined || HOP_BY_HOP.has(name) || connectionNamed.has(name)) continue;
     out[name] = value;
   }
+  out['x-request-id'] ??= requestId;
   return out;
 }
 
@@ -167,13 +171,19 @@ export class Forwarder {
     const upstream = this.#upstreamOf(g.route.upstream);
     const tail = g.route.strip_prefix ? stripPathPrefix(g.path, g.route.path_prefix) : g.path;
     const { res } = g;
-    // A client gone before the upstream answers: its answer is dropped (and the upstream request
-    // ends at the latest at the route's timeout; a streamed upload ends with the client's stream).
+    // One 'close' listener for the whole exchange. Before the upstream answers, a client gone
+    // drops the answer to come (the upstream request ends at the latest at the route's timeout; a
+    // streamed upload ends with the client's stream); after, it ends the piping of the answer.
     let gone = false;
-    const onEarlyClose = () => {
-      gone = true;
-    };
-    res.once('close', onEarlyClose);
+    let streaming: { body: Readable; done: () => void } | undefined;
+    res.once('close', () => {
+      if (!streaming) {
+        gone = true;
+        return;
+      }
+      if (!res.writableFinished) streaming.body.destroy();
+      streaming.done();
+    });
     let answer: Awaited<ReturnType<Pool['request']>>;
     try {
       answer = await (await this.#pool(upstream.origin)).request({
@@ -193,8 +203,6 @@ export class Forwarder {
       if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT')
         throw new GatewayError(504, 'gateway_timeout', 'the API did not answer in time');
       throw new GatewayError(502, 'bad_gateway', 'the API could not be reached');
-    } finally {
-      res.off('close', onEarlyClose);
     }
     const { body, statusCode } = answer;
     if (gone) {
@@ -202,18 +210,15 @@ export class Forwarder {
       body.destroy();
       return 499;
     }
-    res.writeHead(statusCode, downstreamHeaders(answer.headers));
+    res.writeHead(statusCode, downstreamHeaders(answer.headers, g.requestId));
     // Plain pipe, not stream.pipeline(): pipeline builds an AbortController and a DOMException
-    // per stream (measured ~30 µs a request); the two listeners below are all the care it needs.
+    // per stream (measured ~30 µs a request); the listeners here are all the care it needs.
     return new Promise<number>((resolve) => {
+      streaming = { body, done: () => resolve(statusCode) };
       body.on('error', (err) => {
         // Headers are sent: all that is left is to cut the connection so the client sees it incomplete.
         if (!res.destroyed) onUpstreamError(err);
         res.destroy();
-      });
-      res.once('close', () => {
-        if (!res.writableFinished) body.destroy();
-        resolve(statusCode);
       });
       body.pipe(res);
     });

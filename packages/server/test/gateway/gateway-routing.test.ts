@@ -61,8 +61,9 @@ describe('gateway: routes, paths and forwarding', () => {
     });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('x-upstream'), 'books');
-    assert.ok(res.headers.get('x-request-id'));
     const seen = upstream.last();
+    assert.match(String(res.headers.get('x-request-id')), /^[\w.-]{1,64}$/);
+    assert.equal(res.headers.get('x-request-id'), seen.headers['x-request-id'], 'the client and the upstream see one request id');
     assert.equal(seen.method, 'POST');
     assert.equal(seen.url, '/v1/books/42?lang=en&x=1');
     assert.equal(seen.body, '{"title":"Dune"}');
@@ -232,12 +233,14 @@ describe('gateway: routes, paths and forwarding', () => {
     assert.equal(ok.headers.get('access-control-allow-origin'), 'https://app.example.com');
     assert.equal(ok.headers.get('access-control-allow-methods'), 'GET');
     assert.equal(ok.headers.get('access-control-allow-headers'), 'authorization, dpop');
+    assert.ok(ok.headers.get('x-request-id'), 'a preflight answer has a request id too');
     const refused = await fetch(`${server.issuer}/readonly/x`, {
       method: 'OPTIONS',
       headers: { origin: 'https://evil.example.com', 'access-control-request-method': 'GET' },
     });
     assert.equal(refused.status, 403);
     assert.equal(refused.headers.get('access-control-allow-origin'), null);
+    assert.ok(refused.headers.get('x-request-id'), 'a refusal has a request id too');
     const get = await fetch(`${server.issuer}/readonly/x`, { headers: { origin: 'https://app.example.com' } });
     assert.equal(get.status, 200);
     assert.equal(get.headers.get('access-control-allow-origin'), 'https://app.example.com');
