@@ -18,7 +18,7 @@ interface Job {
   reject(err: unknown): void;
 }
 
-/** Until a turn of the event loop asks for this many signatures at once, they are made in place (no thread). */
+/** Until a turn of the event loop asks for this many signatures at once, they are made in place (no thread yet). */
 const MIN_BATCH = 2;
 /** After this many lost threads, everything is signed in place. */
 const MAX_FAILURES = 3;
@@ -44,8 +44,10 @@ export interface JwsThreadOptions {
  * one, which costs the event loop a few µs a signature against ~50 µs for signing in place, and far
  * less than WebCrypto's thread-pool round trip per signature. A server that has only ever been
  * asked for one at a time (a quiet one, a test) signs in place and starts no thread; once a turn
- * has asked for several, the thread signs everything. If the thread fails, whatever it held is
- * signed in place and a new one starts; after three failures everything is signed in place.
+ * has asked for several, the thread signs every batch, except a lone signature while the thread
+ * has nothing in flight, which is made in place (two thread hand-offs cost more latency than the
+ * signature). If the thread fails, whatever it held is signed in place and a new one starts;
+ * after three failures everything is signed in place.
  *
  * Checking signatures (a gateway's DPoP proofs) the same way was measured and dropped: on the
  * 2-core bench machine the gateway's DPoP run gained nothing it kept (2,581–2,825 requests/s against
@@ -108,7 +110,11 @@ export class JwsThread {
     this.#scheduled = false;
     const batch = this.#queue;
     this.#queue = [];
-    if (this.#closed || this.#failures >= MAX_FAILURES || (batch.length < MIN_BATCH && !this.#worker)) {
+    if (
+      this.#closed ||
+      this.#failures >= MAX_FAILURES ||
+      (batch.length < MIN_BATCH && (!this.#worker || this.#inFlight.length === 0))
+    ) {
       for (const job of batch) signHere(job);
       return;
     }
