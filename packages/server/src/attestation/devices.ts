@@ -1,6 +1,7 @@
 import type { DeviceView } from '@portcullis/protocol';
 import type { Kysely, Selectable } from 'kysely';
 import type { Database } from '../db/index.ts';
+import { QueryTemplate } from '../db/query-template.ts';
 import { InvalidRequest, NotFound } from '../http/errors.ts';
 import type { AttestationTables } from './tables.ts';
 
@@ -29,6 +30,44 @@ function view(row: DeviceRow): DeviceView {
   };
 }
 
+// The two device queries of every attestation, compiled once (db/query-template.ts).
+// A device's standing in one query, each arm on an index: the device's own row, and any denial of this key.
+const standingRows = new QueryTemplate((db: Kysely<Database>, deviceId: string, jkt: string) =>
+  db
+    .selectFrom('devices')
+    .select(['device_id', 'status', 'policy', 'policy_expires_at', 'allowed_jkt', 'denied_jkt'])
+    .where((eb) => eb.or([eb('device_id', '=', deviceId), eb.and([eb('denied_jkt', '=', jkt), eb('status', '=', 'denied')])])),
+);
+// `excluded` (the row that was to be inserted) carries the new values into the update, so each is bound once.
+const recordSeen = new QueryTemplate(
+  (db: Kysely<Database>, deviceId: string, jkt: string, appId: string, platform: string, now: number, verdict: string) =>
+    db
+      .insertInto('devices')
+      .values({
+        device_id: deviceId,
+        status: 'active',
+        policy: 'default',
+        policy_expires_at: null,
+        jkt,
+        allowed_jkt: null,
+        denied_jkt: null,
+        app_id: appId,
+        platform,
+        first_seen: now,
+        last_seen: now,
+        last_verdict: verdict,
+      })
+      .onConflict((oc) =>
+        oc.column('device_id').doUpdateSet((eb) => ({
+          jkt: eb.ref('excluded.jkt'),
+          app_id: eb.ref('excluded.app_id'),
+          platform: eb.ref('excluded.platform'),
+          last_seen: eb.ref('excluded.last_seen'),
+          last_verdict: eb.ref('excluded.last_verdict'),
+        })),
+      ),
+);
+
 /**
  * Devices are known by the id they report and the app-instance key they prove. An admin can deny
  * one, or let a developer's or CI device pass whatever its signals for a limited time: that
@@ -45,12 +84,7 @@ export class Devices {
   async standing(deviceId: string, jkt: string): Promise<DeviceStanding> {
     // A denial covers the device id and the key it had when denied: a new id with the same key
     // is still denied. (With software evidence both are the client's own; see ATTESTATION.md.)
-    // One query, each arm on an index: the device's own row, and any denial of this key.
-    const rows = await this.#db
-      .selectFrom('devices')
-      .select(['device_id', 'status', 'policy', 'policy_expires_at', 'allowed_jkt', 'denied_jkt'])
-      .where((eb) => eb.or([eb('device_id', '=', deviceId), eb.and([eb('denied_jkt', '=', jkt), eb('status', '=', 'denied')])]))
-      .execute();
+    const { rows } = await standingRows.execute(this.#db, deviceId, jkt);
     if (rows.some((r) => r.status === 'denied' && (r.device_id === deviceId || r.denied_jkt === jkt))) return 'denied';
     const row = rows.find((r) => r.device_id === deviceId);
     if (!row) return 'default';
@@ -59,29 +93,7 @@ export class Devices {
   }
 
   async seen(d: { deviceId: string; jkt: string; appId: string; platform: string; verdict: string }): Promise<void> {
-    const now = Date.now();
-    await this.#db
-      .insertInto('devices')
-      .values({
-        device_id: d.deviceId,
-        status: 'active',
-        policy: 'default',
-        policy_expires_at: null,
-        jkt: d.jkt,
-        allowed_jkt: null,
-        denied_jkt: null,
-        app_id: d.appId,
-        platform: d.platform,
-        first_seen: now,
-        last_seen: now,
-        last_verdict: d.verdict,
-      })
-      .onConflict((oc) =>
-        oc
-          .column('device_id')
-          .doUpdateSet({ jkt: d.jkt, app_id: d.appId, platform: d.platform, last_seen: now, last_verdict: d.verdict }),
-      )
-      .execute();
+    await recordSeen.execute(this.#db, d.deviceId, d.jkt, d.appId, d.platform, Date.now(), d.verdict);
   }
 
   async list(): Promise<DeviceView[]> {
