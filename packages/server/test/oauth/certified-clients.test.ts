@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify } from 'jose';
 import * as oauth from 'oauth4webapi';
@@ -200,48 +199,6 @@ describe('J1 first-party app: password grant, refresh, introspection, revocation
     assert.deepEqual({ ...after }, { active: false }, 'revoking the refresh token ends the access tokens of its grant');
     const feed = (await (await fetch(`${server.issuer}/oauth/revocations`)).json()) as { revoked: { jti: string }[] };
     assert.ok(feed.revoked.some((r) => r.jti === payload.jti));
-  });
-
-  test('with scope openid the password grant also returns an ID token, which openid-client validates', async () => {
-    const app = await server.createClient({
-      name: 'Catalog with sign-in',
-      type: 'public',
-      first_party: true,
-      grant_types: ['password'],
-      scopes: ['openid', 'profile', 'email', 'products:read'],
-    });
-    const config = await client.discovery(new URL(server.issuer), app.client_id, undefined, client.None(), insecure);
-    const before = Math.floor(Date.now() / 1000);
-    const tokens = await client.genericGrantRequest(config, 'password', {
-      username: 'alice',
-      password: 'correct horse battery',
-      scope: 'openid profile products:read',
-    });
-    assert.ok(tokens.id_token, 'an ID token for an openid request');
-    const claims = tokens.claims();
-    const res = await fetch(`${server.issuer}/admin/v1/users/alice`, { headers: { authorization: `Bearer ${server.adminKey}` } });
-    const alice = (await res.json()) as { id: string };
-    assert.equal(claims?.sub, alice.id);
-    assert.equal(claims?.aud, app.client_id);
-    assert.equal(claims?.iss, server.issuer);
-    assert.equal(claims?.preferred_username, 'alice', 'profile claims for the profile scope');
-    assert.equal(claims?.email, undefined, 'no email claims without the email scope');
-    assert.ok(typeof claims?.auth_time === 'number' && claims.auth_time >= before - 1, 'auth_time is this login');
-    const { protectedHeader, payload } = await jwtVerify(
-      tokens.id_token,
-      createRemoteJWKSet(new URL(`${server.issuer}/.well-known/jwks.json`)),
-      { issuer: server.issuer, audience: app.client_id },
-    );
-    assert.equal(protectedHeader.typ, 'JWT');
-    // OIDC Core §3.1.3.6: at_hash is the left half of the access token's SHA-256, base64url.
-    const digest = createHash('sha256').update(tokens.access_token).digest();
-    assert.equal(payload.at_hash, digest.subarray(0, 16).toString('base64url'));
-    const plain = await client.genericGrantRequest(config, 'password', {
-      username: 'alice',
-      password: 'correct horse battery',
-      scope: 'products:read',
-    });
-    assert.equal(plain.id_token, undefined, 'no ID token without openid');
   });
 
   test('a wrong password is invalid_grant', async () => {

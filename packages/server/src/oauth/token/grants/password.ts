@@ -1,7 +1,6 @@
 import type { TokenResponse } from '@portcullis/protocol';
 import { usernameKey } from '../../../directory/index.ts';
 import { OAuthError } from '../../../http/errors.ts';
-import { issueIdToken } from '../../tokens/id-tokens.ts';
 import { requiredParam } from '../form.ts';
 import { type GrantHandler, resolveAudience, resolveScope, type TokenContext } from '../grant-handler.ts';
 import { issueUserTokens } from './issue-user-tokens.ts';
@@ -31,24 +30,10 @@ export const passwordGrant: GrantHandler = {
       throw new OAuthError('invalid_grant', 'the username or password is incorrect');
     }
     await ctx.throttle.succeeded(keys);
-    const authTime = Date.now();
-    const grant = await ctx.grants.create({ client: ctx.client, userId: user.id, scope, authTime });
+    const grant = await ctx.grants.create({ client: ctx.client, userId: user.id, scope, authTime: Date.now() });
     const refresh = ctx.client.grantTypes.includes('refresh_token')
       ? await ctx.grants.issueRefreshToken(grant, ctx.client, scope, ctx.dpop?.jkt)
       : null;
-    const response = await issueUserTokens(ctx, grant, scope, audience, refresh);
-    // The user authenticated at this endpoint, so an `openid` request gets an ID token as from the
-    // code flow (OIDC Core §3.1.3.3), with at_hash; there is no nonce or session to carry.
-    if (scope.split(' ').includes('openid')) {
-      response.id_token = await issueIdToken(ctx.signingKeys, {
-        issuer: ctx.issuer,
-        clientId: ctx.client.clientId,
-        user,
-        scope,
-        authTime,
-        accessToken: response.access_token,
-      });
-    }
-    return response;
+    return issueUserTokens(ctx, grant, scope, audience, refresh);
   },
 };
