@@ -20,7 +20,6 @@ import {
 export interface ActiveSigningKey {
   kid: string;
   alg: SigningAlgorithm;
-  privateKey: KeyObject;
   /** The base64url JWS header for a `typ`, computed once per key and type. */
   encodedHeader(typ: string): string;
   /** The base64url JWS signature of a signing input (RFC 7515 §5.1). */
@@ -50,14 +49,20 @@ export async function activeKey(
   const headers = new Map<string, string>();
   const hash = NODE_SIGNED[alg];
   const signerKey = hash !== undefined ? signer?.key(alg, hash, privateKey) : undefined;
-  const cryptoKey =
-    hash === undefined
-      ? await crypto.subtle.importKey('pkcs8', privateKey.export({ format: 'der', type: 'pkcs8' }), RSASSA, false, ['sign'])
-      : undefined;
+  let sign: (input: string) => Promise<string>;
+  if (hash === undefined) {
+    const cryptoKey = await crypto.subtle.importKey('pkcs8', privateKey.export({ format: 'der', type: 'pkcs8' }), RSASSA, false, [
+      'sign',
+    ]);
+    sign = async (input) => Buffer.from(await crypto.subtle.sign(RSASSA, cryptoKey, Buffer.from(input))).toString('base64url');
+  } else if (signer && signerKey) {
+    sign = (input) => signer.sign(signerKey, input);
+  } else {
+    sign = async (input) => signJws(alg, hash, privateKey, Buffer.from(input));
+  }
   return {
     kid,
     alg,
-    privateKey,
     encodedHeader(typ: string) {
       let header = headers.get(typ);
       if (!header) {
@@ -66,12 +71,7 @@ export async function activeKey(
       }
       return header;
     },
-    async sign(input: string) {
-      if (signer && signerKey) return signer.sign(signerKey, input);
-      if (hash !== undefined || !cryptoKey) return signJws(alg, hash ?? null, privateKey, Buffer.from(input));
-      const signature = await crypto.subtle.sign(RSASSA, cryptoKey, Buffer.from(input));
-      return Buffer.from(signature).toString('base64url');
-    },
+    sign,
     retire() {
       if (signer && signerKey) signer.forget(signerKey);
     },

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { KEY_USES, type SigningKeyView } from '@portcullis/protocol';
-import { createLocalJWKSet, type JSONWebKeySet, jwtVerify, SignJWT } from 'jose';
+import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
+import { signJwt } from '../../src/oauth/index.ts';
 import { admin, assertError, call, startApp, type TestApp } from './start-app.ts';
 
 async function listKeys(t: TestApp): Promise<SigningKeyView[]> {
@@ -53,11 +54,7 @@ describe('admin signing keys', () => {
     const oldNext = one(before, 'token', 'next');
     const signer = t.services.signingKeys.current('token');
     assert.equal(signer.kid, oldCurrent.kid);
-    const oldToken = await new SignJWT({})
-      .setProtectedHeader({ alg: signer.alg, kid: signer.kid })
-      .setSubject('before-rotation')
-      .setExpirationTime('10m')
-      .sign(signer.privateKey);
+    const oldToken = await signJwt(signer, 'JWT', { sub: 'before-rotation', exp: Math.floor(Date.now() / 1000) + 600 });
 
     const res = await call(t, 'POST', admin('/keys/rotate'), { body: { use: 'token' } });
     assert.equal(res.status, 200, res.body);

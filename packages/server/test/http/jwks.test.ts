@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createLocalJWKSet, type JSONWebKeySet, type JWK, jwtVerify, SignJWT } from 'jose';
+import { signJwt } from '../../src/oauth/index.ts';
 import { call, startApp, type TestApp } from '../admin/start-app.ts';
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
@@ -55,13 +56,14 @@ describe('/.well-known/jwks.json', () => {
 
   it('verifies a JWT signed with the current token key', async () => {
     const key = t.services.signingKeys.current('token');
-    const jwt = await new SignJWT({ scope: 'openid' })
-      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
-      .setIssuer('https://issuer.test')
-      .setSubject('user-1')
-      .setIssuedAt()
-      .setExpirationTime('5m')
-      .sign(key.privateKey);
+    const now = Math.floor(Date.now() / 1000);
+    const jwt = await signJwt(key, 'at+jwt', {
+      scope: 'openid',
+      iss: 'https://issuer.test',
+      sub: 'user-1',
+      iat: now,
+      exp: now + 300,
+    });
     const { payload, protectedHeader } = await jwtVerify(jwt, createLocalJWKSet(await fetchJwks(t)), {
       issuer: 'https://issuer.test',
       algorithms: ['ES256'],
