@@ -62,8 +62,6 @@ export class Gateway {
   #public: { url: string; host: string; origin: string } | undefined;
   /** Which proxies' X-Forwarded-For is believed (PORTCULLIS_TRUST_PROXY), as for every other route. */
   readonly #trustProxy: (address: string, hop: number) => boolean;
-  /** Metric series by route, outcome and status, looked up once (label hashing is not free). */
-  readonly #series = new Map<string, { observe(value: number): void }>();
 
   constructor(options: GatewayOptions) {
     this.#services = options.services;
@@ -260,13 +258,7 @@ export class Gateway {
   #finish(g: GatewayRequest, outcome: string, status: number): void {
     const seconds = (performance.now() - g.startedAt) / 1000;
     const route = g.route?.id ?? 'none';
-    const labels = `${route} ${outcome} ${status}`;
-    let series = this.#series.get(labels);
-    if (!series) {
-      series = this.#services.metrics.gatewayRequests.labels({ route, outcome, status_code: String(status) });
-      this.#series.set(labels, series);
-    }
-    series.observe(seconds);
+    this.#services.metrics.gatewayRequests.labels({ route, outcome, status_code: String(status) }).observe(seconds);
     if (INFO_OR_LOWER.has(this.#log.level)) {
       this.#log.info(
         {

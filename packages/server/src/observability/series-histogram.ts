@@ -50,7 +50,9 @@ export class SeriesHistogram<L extends string> {
 
   /** The series for `labels` (every label name, and only those), created at first use. */
   labels(labels: Record<L, string>): HistogramSeries {
-    const key = this.#labelNames.map((name) => labels[name]).join('\u0000');
+    // The series key without an array per call: this runs on every request.
+    let key = '';
+    for (const name of this.#labelNames) key += `${labels[name]}\u0000`;
     let series = this.#series.get(key);
     if (!series) {
       const bounds = this.#bounds;
