@@ -45,67 +45,45 @@ describe('portcullis attest verify', () => {
     });
   }
 
-  it('passes the real Android TEE chain and names a wrong challenge', async () => {
-    const chain = join(dir, 'chain.pem');
-    const tee = join(FIXTURES, 'android', 'algorithm_EC_SecurityLevel_TEE');
-    writeFileSync(chain, [0, 1, 2, 3].map((i) => readFileSync(join(tee, `cert${i}.pem`), 'utf8')).join('\n'));
-    const ok = await runCli([
+  /** The real Android TEE sample as one PEM file; its certificates, leaf first. */
+  const TEE = join(FIXTURES, 'android', 'algorithm_EC_SecurityLevel_TEE');
+  const teePems = [0, 1, 2, 3].map((i) => readFileSync(join(TEE, `cert${i}.pem`), 'utf8'));
+  const teeChain = join(dir, 'chain.pem');
+  writeFileSync(teeChain, teePems.join('\n'));
+  /** `attest verify` of that chain against `challenge` at the fixtures' time, with any further flags. */
+  const verifyTee = (challenge: string, ...more: string[]) =>
+    runCli([
       'attest',
       'verify',
       '--format',
       'android-key',
       '--evidence',
-      chain,
+      teeChain,
       '--challenge',
-      Buffer.from('abc').toString('base64'),
+      Buffer.from(challenge).toString('base64'),
       '--at',
       AT,
+      ...more,
     ]);
+
+  it('passes the real Android TEE chain and names a wrong challenge', async () => {
+    const ok = await verifyTee('abc');
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /verdict: pass/);
     assert.match(ok.stdout, /TrustedEnvironment/);
-    const wrong = await runCli([
-      'attest',
-      'verify',
-      '--format',
-      'android-key',
-      '--evidence',
-      chain,
-      '--challenge',
-      Buffer.from('xyz').toString('base64'),
-      '--at',
-      AT,
-    ]);
+    const wrong = await verifyTee('xyz');
     assert.equal(wrong.code, 1);
     assert.match(wrong.stdout, /nonce_mismatch/);
     assert.equal(wrong.stderr.trim().split('\n').length, 1);
   });
 
   it('checks the Android chain against a revocation status list file', async () => {
-    const tee = join(FIXTURES, 'android', 'algorithm_EC_SecurityLevel_TEE');
-    const pems = [0, 1, 2, 3].map((i) => readFileSync(join(tee, `cert${i}.pem`), 'utf8'));
-    const chain = join(dir, 'revocation-chain.pem');
-    writeFileSync(chain, pems.join('\n'));
-    const verify = (list: string) =>
-      runCli([
-        'attest',
-        'verify',
-        '--format',
-        'android-key',
-        '--evidence',
-        chain,
-        '--challenge',
-        Buffer.from('abc').toString('base64'),
-        '--at',
-        AT,
-        '--revocation-list',
-        list,
-      ]);
+    const verify = (list: string) => verifyTee('abc', '--revocation-list', list);
     // Google's published sample list revokes none of these certificates.
     const sample = await verify(join(FIXTURES, 'android', 'status.json'));
     assert.equal(sample.code, 0, sample.stdout + sample.stderr);
     // A list naming the intermediate (serial as Google writes it: lower-case hex, no leading zeros).
-    const serial = new X509Certificate(pems[1] as string).serialNumber.toLowerCase().replace(/^0+(?=.)/, '');
+    const serial = new X509Certificate(teePems[1] as string).serialNumber.toLowerCase().replace(/^0+(?=.)/, '');
     const listed = join(dir, 'listed.json');
     writeFileSync(listed, JSON.stringify({ entries: { [serial]: { status: 'REVOKED', reason: 'KEY_COMPROMISE' } } }));
     const revoked = await verify(listed);
