@@ -30,17 +30,42 @@ test('many signatures at once go to the signing thread, in one batch per turn, a
   await assertVerify(ec, ecSignatures, es256.publicKey);
   await assertVerify(ed, edSignatures, ed25519.publicKey);
   // The keys went over once; a second round on the same thread still signs with them.
-  const again = inputs('ES256', 10);
+  const again = inputs('ES256', 30);
   await assertVerify(again, await Promise.all(again.map((input) => thread.sign(ecKey, input))), es256.publicKey);
 });
 
-test('a lone signature on a quiet thread is made in place, with no thread', async (t) => {
+test('fewer signatures than a batch in one turn are made in place, with no thread', async (t) => {
   const thread = new JwsThread();
   t.after(() => thread.close());
   const key = thread.key('ES256', 'sha256', es256.privateKey);
   const [input] = inputs('ES256', 1) as [string];
   await compactVerify(`${input}.${await thread.sign(key, input)}`, es256.publicKey);
+  const few = inputs('ES256', 15);
+  await assertVerify(few, await Promise.all(few.map((i) => thread.sign(key, i))), es256.publicKey);
   assert.equal(thread.threaded, false);
+});
+
+test('once the thread runs, a small batch is still made in place', async (t) => {
+  // A stand-in thread that answers its first batch (with nulls: signed in place) and dies on any other.
+  const errors: unknown[] = [];
+  const thread = new JwsThread({
+    threadUrl: new URL(
+      'data:text/javascript,import { parentPort } from "node:worker_threads"; let n = 0; parentPort.on("message", (b) => { if (n++ > 0) process.exit(5); parentPort.postMessage(b.jobs.map(() => null)); });',
+    ),
+  });
+  thread.onError((err) => errors.push(err));
+  t.after(() => thread.close());
+  const key = thread.key('ES256', 'sha256', es256.privateKey);
+  const big = inputs('ES256', 16);
+  await assertVerify(big, await Promise.all(big.map((i) => thread.sign(key, i))), es256.publicKey);
+  assert.equal(thread.threaded, true);
+  for (let round = 0; round < 5; round++) {
+    const small = inputs('ES256', 3);
+    await assertVerify(small, await Promise.all(small.map((i) => thread.sign(key, i))), es256.publicKey);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.deepEqual(errors, []);
+  assert.equal(thread.threaded, true);
 });
 
 test('a thread that dies: what it held is signed in place; after three deaths no thread is started', async (t) => {
@@ -105,8 +130,11 @@ test('the thread drops a forgotten key at once', async (t) => {
   t.after(() => thread.close());
   const a = thread.key('ES256', 'sha256', es256.privateKey);
   const b = thread.key('ES256', 'sha256', es256.privateKey);
-  assert.deepEqual(await Promise.all([thread.sign(a, 'x'), thread.sign(a, 'y')]), ['1', '1']);
+  // A batch big enough to go to the thread, its first half signed with `first`, the rest with `second`.
+  const batch = (first: typeof a, second: typeof a) =>
+    Promise.all(Array.from({ length: 16 }, (_, i) => thread.sign(i < 8 ? first : second, `input ${i}`)));
+  assert.deepEqual(new Set(await batch(a, a)), new Set(['1']));
   thread.forget(a);
-  assert.deepEqual(await Promise.all([thread.sign(b, 'x'), thread.sign(b, 'y')]), ['1', '1']);
-  assert.deepEqual(await Promise.all([thread.sign(a, 'x'), thread.sign(b, 'y')]), ['2', '2'], 'a is sent again');
+  assert.deepEqual(new Set(await batch(b, b)), new Set(['1']));
+  assert.deepEqual(new Set(await batch(a, b)), new Set(['2']), 'a is sent again');
 });

@@ -18,8 +18,13 @@ interface Job {
   reject(err: unknown): void;
 }
 
-/** Until a turn of the event loop asks for this many signatures at once, they are made in place (no thread yet). */
-const MIN_BATCH = 2;
+/**
+ * A turn of the event loop that asks for fewer signatures than this signs them in place. A hand-off
+ * to the thread and back costs 110–230 µs of CPU on the 2-core bench machine (a bare postMessage
+ * ping-pong; the wake-ups dominate) against ~50 µs a signature, so only a large batch, which only a
+ * saturated server makes, gains from it.
+ */
+const MIN_BATCH = 16;
 /** After this many lost threads, everything is signed in place. */
 const MAX_FAILURES = 3;
 
@@ -42,12 +47,15 @@ export interface JwsThreadOptions {
  * endpoint uses a second core for what is otherwise a third of its event loop's time: every
  * signature asked for in one turn of the event loop goes over in one message and comes back in
  * one, which costs the event loop a few µs a signature against ~50 µs for signing in place, and far
- * less than WebCrypto's thread-pool round trip per signature. A server that has only ever been
- * asked for one at a time (a quiet one, a test) signs in place and starts no thread; once a turn
- * has asked for several, the thread signs every batch, except a lone signature while the thread
- * has nothing in flight, which is made in place (two thread hand-offs cost more latency than the
- * signature). If the thread fails, whatever it held is signed in place and a new one starts;
- * after three failures everything is signed in place.
+ * less than WebCrypto's thread-pool round trip per signature. Only a turn that asks for many
+ * (`MIN_BATCH`) goes to the thread: smaller ones, and so every quiet server and every test, sign
+ * in place, and a server never asked for that many starts no thread. Measured on the bench machine
+ * (token endpoint, one A/B run each, three rounds a side): at 64 connections in place made
+ * 3,632–6,040 requests/s, batches of 2 and more on the thread 4,270–5,730 for about 20 % more CPU
+ * a request, batches of 16 and more 4,816–6,099 for 10–15 % more; at 10 connections batches of 2
+ * and more used 15–40 % more CPU a request than in place and were slower in two rounds of three.
+ * If the thread fails, whatever it held is signed in place and a new one starts; after three
+ * failures everything is signed in place.
  *
  * Checking signatures (a gateway's DPoP proofs) the same way was measured and dropped: on the
  * 2-core bench machine the gateway's DPoP run gained nothing it kept (2,581–2,825 requests/s against
@@ -110,11 +118,7 @@ export class JwsThread {
     this.#scheduled = false;
     const batch = this.#queue;
     this.#queue = [];
-    if (
-      this.#closed ||
-      this.#failures >= MAX_FAILURES ||
-      (batch.length < MIN_BATCH && (!this.#worker || this.#inFlight.length === 0))
-    ) {
+    if (this.#closed || this.#failures >= MAX_FAILURES || batch.length < MIN_BATCH) {
       for (const job of batch) signHere(job);
       return;
     }
