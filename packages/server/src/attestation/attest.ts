@@ -25,6 +25,8 @@ export interface AttestRequest {
 
 type Examined = Findings | { fail: AttestationReason[] };
 
+const NONCE_REASONS = { unknown: 'nonce_unknown', reused: 'nonce_reused' } as const satisfies Record<string, AttestationReason>;
+
 const SIGNAL_REASONS: Record<string, AttestationReason> = {
   rooted: 'rooted',
   emulator: 'emulator',
@@ -52,7 +54,8 @@ async function examine(services: Services, request: AttestRequest): Promise<Exam
   const read = readHardwareEvidence(request.format, request.evidence);
   if (!read) return { fail: ['malformed'] };
   // The challenge is spent whatever the outcome: evidence is never evaluated twice.
-  if (!(await services.attestation.challenges.consume(read.clientData.claims.nonce))) return { fail: ['nonce_unknown'] };
+  const use = await services.attestation.challenges.consume(read.clientData.claims.nonce);
+  if (use !== 'fresh') return { fail: [NONCE_REASONS[use]] };
   const { appleKeys: keys, policy, roots } = services.attestation;
   const allowDevelopment = policy.get('apple-development') === 'on';
   // The hardware verifiers (X.509, ASN.1, CBOR) load on first use, so a server that never sees
@@ -93,7 +96,8 @@ async function examineSoftware(services: Services, evidence: string): Promise<Ex
   const verified = await verifySoftwareEvidence(evidence);
   if (!verified.ok) return { fail: verified.reasons };
   const claims = verified.evidence;
-  if (!(await attestation.challenges.consume(claims.nonce))) return { fail: ['nonce_unknown'] };
+  const use = await attestation.challenges.consume(claims.nonce);
+  if (use !== 'fresh') return { fail: [NONCE_REASONS[use]] };
   const digest = /^sha256:([0-9a-fA-F]{64})$/.exec(claims.release)?.[1];
   return {
     deviceId: claims.device_id,

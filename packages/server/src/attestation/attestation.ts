@@ -22,8 +22,8 @@ export interface AttestationRoots {
 }
 
 /**
- * App attestation's state: registered releases, outstanding challenges, devices, attested App
- * Attest keys, policy, trust anchors.
+ * App attestation's state: registered releases, challenges (sealed; spent ones recorded), devices,
+ * attested App Attest keys, policy, trust anchors.
  */
 export class Attestation {
   readonly releases: AppReleases;

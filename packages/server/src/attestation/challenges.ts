@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/index.ts';
 import { QueryTemplate } from '../db/query-template.ts';
@@ -6,17 +6,31 @@ import type { SecretDigests } from '../keys/index.ts';
 
 export const CHALLENGE_LIFETIME_S = 60;
 
-// The two queries of every attestation, compiled once (db/query-template.ts).
-const insertChallenge = new QueryTemplate((db: Kysely<Database>, hash: string, expiresAt: number) =>
-  db.insertInto('attestation_challenges').values({ challenge_hash: hash, expires_at: expiresAt }),
-);
-const deleteLiveChallenge = new QueryTemplate((db: Kysely<Database>, hash: string, now: number) =>
-  db.deleteFrom('attestation_challenges').where('challenge_hash', '=', hash).where('expires_at', '>', now),
+const VERSION = 1;
+const RANDOM_BYTES = 32;
+const TAG_BYTES = 16;
+/** version (1) ‖ expiry, Unix seconds (4, big-endian) ‖ random (32) */
+const BODY_BYTES = 1 + 4 + RANDOM_BYTES;
+/** The challenge's length in base64url characters: body and tag, 53 bytes. */
+const CHALLENGE_CHARS = Math.ceil(((BODY_BYTES + TAG_BYTES) * 4) / 3);
+
+// The one query of every attestation's challenge, compiled once (db/query-template.ts).
+const spend = new QueryTemplate((db: Kysely<Database>, tag: string, expiresAt: number) =>
+  db
+    .insertInto('attestation_spent_challenges')
+    .values({ tag, expires_at: expiresAt })
+    .onConflict((oc) => oc.column('tag').doNothing()),
 );
 
+export type ChallengeUse = 'fresh' | 'unknown' | 'reused';
+
 /**
- * Attestation challenges: 256 random bits, stored as digests, valid for a minute and consumed
- * by one conditional DELETE, so two nodes sharing a database can never both accept the same one.
+ * Attestation challenges: 256 random bits and an expiry a minute ahead, sealed with an HMAC under
+ * a key derived from the master key, so issuing one stores nothing (a flood of requests for
+ * challenges fills no table) and any node holding the master key can check it. Spending one
+ * inserts its seal into `attestation_spent_challenges`, whose primary key lets exactly one insert
+ * win, so two nodes sharing a database can never both accept it; spent seals are kept until the
+ * challenge would have expired anyway.
  */
 export class Challenges {
   readonly #db: Kysely<Database>;
@@ -27,21 +41,38 @@ export class Challenges {
     this.#digests = digests;
   }
 
-  async issue(): Promise<{ challenge: string; expires_in: number }> {
-    const challenge = randomBytes(32).toString('base64url');
-    const hash = this.#digests.digest('attestation-challenge', challenge);
-    await insertChallenge.execute(this.#db, hash, Date.now() + CHALLENGE_LIFETIME_S * 1000);
-    return { challenge, expires_in: CHALLENGE_LIFETIME_S };
+  #tag(body: Uint8Array): Buffer {
+    return this.#digests.mac('attestation-challenge', body).subarray(0, TAG_BYTES);
   }
 
-  /** True exactly once for a live challenge; false for unknown, expired or already used ones. */
-  async consume(challenge: string): Promise<boolean> {
-    const hash = this.#digests.digest('attestation-challenge', challenge);
-    const result = await deleteLiveChallenge.execute(this.#db, hash, Date.now());
-    return Number(result.numAffectedRows) === 1;
+  issue(): { challenge: string; expires_in: number } {
+    const body = Buffer.alloc(BODY_BYTES);
+    body[0] = VERSION;
+    body.writeUInt32BE(Math.floor(Date.now() / 1000) + CHALLENGE_LIFETIME_S, 1);
+    randomBytes(RANDOM_BYTES).copy(body, 5);
+    return { challenge: Buffer.concat([body, this.#tag(body)]).toString('base64url'), expires_in: CHALLENGE_LIFETIME_S };
   }
 
+  /**
+   * Spends `challenge`: `fresh` exactly once for a challenge this server issued that has not
+   * expired, `reused` after that, `unknown` for anything else (never issued, altered, expired).
+   */
+  async consume(challenge: string): Promise<ChallengeUse> {
+    if (challenge.length !== CHALLENGE_CHARS) return 'unknown';
+    const bytes = Buffer.from(challenge, 'base64url');
+    // Buffer.from skips characters outside base64url; a canonical challenge encodes back to itself.
+    if (bytes.length !== BODY_BYTES + TAG_BYTES || bytes.toString('base64url') !== challenge) return 'unknown';
+    const body = bytes.subarray(0, BODY_BYTES);
+    const tag = bytes.subarray(BODY_BYTES);
+    if (body[0] !== VERSION || !timingSafeEqual(tag, this.#tag(body))) return 'unknown';
+    const expiresAt = body.readUInt32BE(1) * 1000;
+    if (Date.now() >= expiresAt) return 'unknown';
+    const result = await spend.execute(this.#db, tag.toString('base64url'), expiresAt);
+    return Number(result.numAffectedRows) === 1 ? 'fresh' : 'reused';
+  }
+
+  /** Spent seals whose challenges have expired: the seal check refuses those on its own. */
   async deleteExpired(): Promise<void> {
-    await this.#db.deleteFrom('attestation_challenges').where('expires_at', '<=', Date.now()).execute();
+    await this.#db.deleteFrom('attestation_spent_challenges').where('expires_at', '<=', Date.now()).execute();
   }
 }

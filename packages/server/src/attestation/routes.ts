@@ -31,7 +31,7 @@ export async function attestationRoutes(fastify: FastifyInstance, services: Serv
   app.post('/attest/challenge', async (request, reply) => {
     reply.header('cache-control', 'no-store');
     await checkChallengeRate(request, services);
-    return reply.code(201).send(await services.attestation.challenges.issue());
+    return reply.code(201).send(services.attestation.challenges.issue());
   });
 
   app.post(
@@ -76,7 +76,8 @@ export async function attestationRoutes(fastify: FastifyInstance, services: Serv
 
 /**
  * Policy `challenge-rate-limit`: challenges per client address per minute. Every attestation
- * starts with one, and each is stored, so this bounds what an unauthenticated caller can write.
+ * starts with one, so this bounds how many attestations (each a signature check, and a write for
+ * the challenge it spends) an unauthenticated caller can start.
  */
 async function checkChallengeRate(request: FastifyRequest, services: Services): Promise<void> {
   const limit = services.attestation.policy.get('challenge-rate-limit');

@@ -53,9 +53,9 @@ export interface AttestationTables {
     created_at: number;
     last_used_at: number;
   };
-  /** Outstanding attestation challenges: digests only, single use, short-lived. */
-  attestation_challenges: {
-    challenge_hash: string;
+  /** Attestation challenges already used, by their seal, until they would have expired (challenges.ts). */
+  attestation_spent_challenges: {
+    tag: string;
     expires_at: number;
   };
 }

@@ -15,6 +15,7 @@ import * as gateway from './migrations/0011-gateway.ts';
 import * as appleKeys from './migrations/0012-apple-keys.ts';
 import * as serverPin from './migrations/0013-server-pin.ts';
 import * as deviceLookups from './migrations/0014-device-lookups.ts';
+import * as statelessChallenges from './migrations/0015-stateless-challenges.ts';
 
 /** The ordered list of migrations this code knows. Append only. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -32,6 +33,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0012-apple-keys': appleKeys,
   '0013-server-pin': serverPin,
   '0014-device-lookups': deviceLookups,
+  '0015-stateless-challenges': statelessChallenges,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -44,6 +44,11 @@ export class SecretDigests {
     return createHmac('sha256', this.#key(purpose)).update(value, 'utf8').digest('base64url');
   }
 
+  /** HMAC-SHA-256 of `data` under the purpose's key (a seal on a value the server hands out and takes back). */
+  mac(purpose: DigestPurpose, data: Uint8Array): Buffer {
+    return createHmac('sha256', this.#key(purpose)).update(data).digest();
+  }
+
   /** Constant-time comparison of a presented value against a stored digest. */
   matches(purpose: DigestPurpose, value: string, digest: string): boolean {
     const a = Buffer.from(this.digest(purpose, value));

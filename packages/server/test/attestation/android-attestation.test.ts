@@ -104,11 +104,11 @@ describe('android-key over HTTP', () => {
     );
   });
 
-  it('a challenge never issued, or used already: nonce_unknown', async () => {
+  it('a challenge never issued: nonce_unknown; one used already: nonce_reused', async () => {
     assert.deepEqual(await reasonsOf({ clientData: { nonce: 'never-issued' } }), ['nonce_unknown']);
     const { key, body } = await evidence();
     assert.equal((await send(body, key)).status, 200);
-    assert.deepEqual((await send(body, key)).body.reasons, ['nonce_unknown']);
+    assert.deepEqual((await send(body, key)).body.reasons, ['nonce_reused']);
   });
 
   it('client data other than the attested challenge: nonce_mismatch', async () => {

@@ -211,7 +211,7 @@ describe('apple-app-assert over HTTP', () => {
     const stranger = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
     const body = await t.assertionEvidence(device, { counter: 1, keyId: Buffer.alloc(32, 7), signWith: stranger });
     assert.deepEqual(await reasonsOf(t.send(body, device.instance)), ['key_unknown']);
-    assert.deepEqual(await reasonsOf(t.send(body, device.instance)), ['nonce_unknown']);
+    assert.deepEqual(await reasonsOf(t.send(body, device.instance)), ['nonce_reused']);
 
     // A development key while the policy refuses them: the attestation fails, so nothing is stored.
     const instance = await proofKey();
@@ -257,11 +257,11 @@ describe('apple-app-assert over HTTP', () => {
     assert.equal((await t.send(body, device.instance)).status, 200, 'the app retries with a proof');
   });
 
-  it('a challenge used already: nonce_unknown', async () => {
+  it('a challenge used already: nonce_reused; one never issued: nonce_unknown', async () => {
     const device = await t.attestDevice();
     const body = await t.assertionEvidence(device, { counter: 1 });
     assert.equal((await t.send(body, device.instance)).status, 200);
-    assert.deepEqual(await reasonsOf(t.send(body, device.instance)), ['nonce_unknown']);
+    assert.deepEqual(await reasonsOf(t.send(body, device.instance)), ['nonce_reused']);
     const never = await t.assertionEvidence(device, { counter: 2, clientData: { nonce: 'never-issued' } });
     assert.deepEqual(await reasonsOf(t.send(never, device.instance)), ['nonce_unknown']);
   });

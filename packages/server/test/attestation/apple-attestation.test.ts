@@ -92,13 +92,13 @@ describe('apple-app-attest over HTTP', () => {
     );
   });
 
-  it('a challenge never issued, or used already: nonce_unknown', async () => {
+  it('a challenge never issued: nonce_unknown; one used already: nonce_reused', async () => {
     assert.deepEqual(await reasonsOf({ clientData: { nonce: 'never-issued' } }), ['nonce_unknown']);
     const { body } = await evidence();
     assert.equal((await send(body)).status, 200);
     const again = await send(body);
     assert.equal(again.status, 403);
-    assert.deepEqual(again.body.reasons, ['nonce_unknown']);
+    assert.deepEqual(again.body.reasons, ['nonce_reused']);
   });
 
   it('client data other than the attested one: nonce_mismatch', async () => {
@@ -111,7 +111,7 @@ describe('apple-app-attest over HTTP', () => {
     const refused = await send(body, stranger);
     assert.equal(refused.status, 403);
     assert.deepEqual(refused.body.reasons, ['key_binding_mismatch']);
-    assert.deepEqual((await send(body)).body.reasons, ['nonce_unknown']);
+    assert.deepEqual((await send(body)).body.reasons, ['nonce_reused']);
     assert.deepEqual(
       await reasonsOf({ clientData: { jkt: stranger.jkt } }),
       ['key_binding_mismatch'],

@@ -64,7 +64,7 @@ describe('attestation challenges', () => {
     return (await res.json()) as { challenge: string; expires_in: number };
   };
 
-  it('are at least 128 random bits, live 60 s at most, and are consumed once even in parallel', async () => {
+  it('are at least 128 random bits, live 60 s at most, and are spent once even in parallel', async () => {
     const { challenge, expires_in } = await issue();
     assert.ok(Buffer.from(challenge, 'base64url').length >= 16);
     assert.ok(expires_in <= 60);
@@ -74,8 +74,63 @@ describe('attestation challenges', () => {
       challenges.consume(challenge),
       challenges.consume(challenge),
     ]);
-    assert.deepEqual(results.filter(Boolean).length, 1, 'exactly one consumer wins');
-    assert.equal(await challenges.consume('never-issued'), false);
+    assert.deepEqual(results.sort(), ['fresh', 'reused', 'reused'], 'exactly one consumer wins');
+    assert.equal(await challenges.consume(challenge), 'reused');
+    assert.equal(await challenges.consume('never-issued'), 'unknown');
+    assert.equal(await challenges.consume(''), 'unknown');
+  });
+
+  it('issuing stores nothing; spending one stores its seal until it would have expired', async () => {
+    const spent = async () =>
+      Number(
+        (
+          await server.built.services.database.db
+            .selectFrom('attestation_spent_challenges')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const before = await spent();
+    const issued = await Promise.all(Array.from({ length: 20 }, () => issue()));
+    assert.equal(await spent(), before);
+    const { challenges } = server.built.services.attestation;
+    assert.equal(await challenges.consume((issued[0] as { challenge: string }).challenge), 'fresh');
+    assert.equal(await spent(), before + 1);
+    mock.timers.enable({ apis: ['Date'], now: Date.now() + 60_001 });
+    try {
+      await challenges.deleteExpired();
+    } finally {
+      mock.timers.reset();
+    }
+    // A minute on, every seal spent so far (this one, and the earlier tests') has expired.
+    assert.equal(await spent(), 0);
+  });
+
+  it('refuse a challenge altered in any byte, re-encoded, or sealed by another server', async () => {
+    const { challenges } = server.built.services.attestation;
+    const { challenge } = await issue();
+    const bytes = Buffer.from(challenge, 'base64url');
+    for (let i = 0; i < bytes.length; i++) {
+      const altered = Buffer.from(bytes);
+      altered[i] = (altered[i] as number) ^ 1;
+      assert.equal(await challenges.consume(altered.toString('base64url')), 'unknown', `byte ${i} flipped`);
+    }
+    // A later expiry written in: the seal no longer matches.
+    const extended = Buffer.from(bytes);
+    extended.writeUInt32BE(extended.readUInt32BE(1) + 3600, 1);
+    assert.equal(await challenges.consume(extended.toString('base64url')), 'unknown');
+    // The same bytes in standard base64, or with padding: not the challenge as issued.
+    assert.equal(await challenges.consume(bytes.toString('base64')), 'unknown');
+    assert.equal(await challenges.consume(`${challenge.slice(0, -1)}=`), 'unknown');
+    const other = await startOAuthServer();
+    try {
+      const res = await fetch(`${other.issuer}/attest/challenge`, { method: 'POST' });
+      const foreign = ((await res.json()) as { challenge: string }).challenge;
+      assert.equal(await challenges.consume(foreign), 'unknown');
+    } finally {
+      await other.close();
+    }
+    assert.equal(await challenges.consume(challenge), 'fresh', 'the genuine one is still good');
   });
 
   it('expire after 60 seconds', async () => {
@@ -83,7 +138,7 @@ describe('attestation challenges', () => {
     const { challenges } = server.built.services.attestation;
     mock.timers.enable({ apis: ['Date'], now: Date.now() + 60_001 });
     try {
-      assert.equal(await challenges.consume(challenge), false);
+      assert.equal(await challenges.consume(challenge), 'unknown');
     } finally {
       mock.timers.reset();
     }

@@ -11,7 +11,7 @@ const APP = 'com.example.catalog';
 // Each node answers an app's releases from memory (every attestation asks for them); a release
 // registered or revoked on one node must take effect on the others at once, not when their copy
 // expires, because a revoked release fails "from the next attestation on".
-describe('attestation: releases across two nodes on PostgreSQL and Redis', { skip: SKIP_POSTGRES || SKIP_REDIS }, () => {
+describe('attestation across two nodes on PostgreSQL and Redis', { skip: SKIP_POSTGRES || SKIP_REDIS }, () => {
   let shared: SharedNodes | undefined;
   after(async () => {
     await shared?.close();
@@ -34,5 +34,18 @@ describe('attestation: releases across two nodes on PostgreSQL and Redis', { ski
       const { status, body } = await attestOnB();
       return status === 403 && JSON.stringify(body.reasons) === '["release_revoked"]';
     }, 1000);
+  });
+
+  it('a challenge issued by one node is accepted once, by whichever node spends it first, even spent on both at once', async () => {
+    const [a, b] = (shared as SharedNodes).nodes as [OAuthServer, OAuthServer];
+    assert.equal((await a.adminRequest('POST', '/apps', { app_id: 'com.example.race', digest: TEST_RELEASE })).status, 201);
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    const key: DeviceKey = { privateKey: pair.privateKey, jwk: await exportJWK(pair.publicKey) };
+    for (let round = 0; round < 10; round++) {
+      const evidence = await signEvidence(a, key, { app_id: 'com.example.race', device_id: `race-${round}` });
+      const answers = await Promise.all([postAttest(a, evidence), postAttest(b, evidence), postAttest(b, evidence)]);
+      assert.deepEqual(answers.map((r) => r.status).sort(), [200, 403, 403]);
+      for (const refused of answers.filter((r) => r.status === 403)) assert.deepEqual(refused.body.reasons, ['nonce_reused']);
+    }
   });
 });

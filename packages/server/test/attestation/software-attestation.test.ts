@@ -55,7 +55,7 @@ describe('software attestation over HTTP', () => {
     assert.equal((await attest(jws)).status, 200);
     const again = await attest(jws);
     assert.equal(again.status, 403);
-    assert.deepEqual(again.body.reasons, ['nonce_unknown']);
+    assert.deepEqual(again.body.reasons, ['nonce_reused']);
   });
 
   it('each failure names its reasons', async () => {
