@@ -17,6 +17,7 @@ import { startPortcullis, startReference, type TokenServer } from './token-serve
 const CONNECTIONS = [10, 64];
 const WARMUP_S = 2;
 const DURATION_S = 10;
+const ROUNDS = 3;
 const TARGET_RATIO = 2;
 
 /** Fetches one token and checks it the way a resource server would (RFC 9068). */
@@ -51,7 +52,20 @@ const looksLikeToken = (body: string) => /"access_token"\s*:\s*"eyJ/.test(body);
 interface Run extends LoadFigures {
   server: string;
   connections: number;
+  round?: number;
 }
+
+/** The run with the median throughput (of an odd number of rounds). */
+function medianRun(rounds: Run[]): Run {
+  const sorted = [...rounds].sort((a, b) => a.requestsPerSec - b.requestsPerSec);
+  return sorted[Math.floor(sorted.length / 2)] as Run;
+}
+
+const roundsOf = (runs: Run[], server: string, connections: number) =>
+  runs
+    .filter((r) => r.server === server && r.connections === connections)
+    .map((r) => fmt(r.requestsPerSec, 0))
+    .join(' / ');
 
 async function load(server: TokenServer, connections: number, duration: number, latencies?: number[]) {
   const instance = autocannon({
@@ -92,11 +106,16 @@ export async function token(): Promise<BenchReport> {
     servers.push(portcullis);
     const tokens = { reference: await verifyOneToken(reference), portcullis: await verifyOneToken(portcullis) };
 
-    // ABBA order, so neither server always runs first (or right after the other).
+    // ROUNDS rounds per concurrency, the order alternating (AB, BA, AB), so neither server always
+    // runs first; each server's figures are those of its median round, so a burst of load from
+    // elsewhere on this shared machine during one run does not decide the comparison.
     const runs: Run[] = [];
-    for (const [i, connections] of CONNECTIONS.entries()) {
-      const order = i % 2 === 0 ? [reference, portcullis] : [portcullis, reference];
-      for (const server of order) runs.push(await measure(server, connections));
+    let turn = 0;
+    for (const connections of CONNECTIONS) {
+      for (let round = 0; round < ROUNDS; round++, turn++) {
+        const order = turn % 2 === 0 ? [reference, portcullis] : [portcullis, reference];
+        for (const server of order) runs.push({ ...(await measure(server, connections)), round });
+      }
     }
 
     const invalid = runs.flatMap((r) =>
@@ -115,8 +134,9 @@ export async function token(): Promise<BenchReport> {
     const rows: Cell[][] = [];
     const missed: string[] = [];
     for (const connections of CONNECTIONS) {
-      const ref = runs.find((r) => r.server === reference.name && r.connections === connections)!;
-      const pc = runs.find((r) => r.server === portcullis.name && r.connections === connections)!;
+      const rounds = (server: TokenServer) => runs.filter((r) => r.server === server.name && r.connections === connections);
+      const ref = medianRun(rounds(reference));
+      const pc = medianRun(rounds(portcullis));
       const ratio = pc.requestsPerSec / ref.requestsPerSec;
       const fast = ratio >= TARGET_RATIO;
       const tail = pc.p99 <= ref.p99;
@@ -128,6 +148,7 @@ export async function token(): Promise<BenchReport> {
           r.server,
           connections,
           fmt(r.requestsPerSec, 0),
+          roundsOf(runs, r.server, connections),
           isPc ? `${fmt(ratio, 2)}x` : '1.00x',
           fmt(r.p50, 2),
           fmt(r.p99, 2),
@@ -145,6 +166,7 @@ export async function token(): Promise<BenchReport> {
         'server',
         'conns',
         'req/s',
+        'rounds (req/s)',
         'vs ref',
         'p50 (ms)',
         'p99 (ms)',
@@ -160,9 +182,11 @@ export async function token(): Promise<BenchReport> {
       data: {
         warmupSeconds: WARMUP_S,
         durationSeconds: DURATION_S,
+        roundsPerConcurrency: ROUNDS,
         request: { method: 'POST', body: portcullis.body, auth: 'client_secret_basic' },
         notes: [
           'req/s: autocannon requests.average; p50/p99: exact, from every response timing of the measured run',
+          `each server is measured ${ROUNDS} times per concurrency, interleaved with the other; the table shows its median round (by req/s) and every round's req/s`,
           `CPU %: of one core over the measured run (${cpus().length} cores in all); srv = the measured server's process tree, gen = this process (autocannon), other = the rest of the machine`,
         ],
         tokens,
