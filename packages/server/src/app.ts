@@ -24,6 +24,7 @@ import { registerValidation } from './http/validation.ts';
 import { Envelope, loadMasterKey, registerJwksRoute, SecretDigests, SigningKeys } from './keys/index.ts';
 import { jwsThread } from './keys/jws-thread.ts';
 import { OAuth, oauthRoutes } from './oauth/index.ts';
+import { deferredChildLogger } from './observability/deferred-child-logger.ts';
 import { registerHealthRoutes } from './observability/health-routes.ts';
 import { loggerOptions } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
@@ -227,6 +228,7 @@ function createFastify(
       options.logger === false
         ? false
         : { ...loggerOptions(config.logLevel), ...(options.logStream ? { stream: options.logStream } : {}) },
+    childLoggerFactory: deferredChildLogger,
     bodyLimit: config.bodyLimit,
     // Request ids from a proxy are kept only when they cannot inject anything into a log line.
     requestIdHeader: false,
