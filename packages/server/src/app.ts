@@ -156,6 +156,7 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
           // Called on android-key attestations only, long after the app below exists.
           onError: (why) => app.log.warn({ event: 'android_revocation_list_unavailable' }, why),
         }),
+        onError: warn('device sightings could not be written'),
       }),
       apiRoutes: await ApiRoutes.open(database.db, bus),
       secrets: new RuntimeSecrets(database.db, envelope, bus),
@@ -273,7 +274,7 @@ function createFastify(
   app.addHook('onClose', async () => {
     stopHearingJwsThread();
     services.oauth.close();
-    services.attestation.close();
+    await services.attestation.close();
     services.apiRoutes.close();
     services.signingKeys.close();
     await services.bus.close();

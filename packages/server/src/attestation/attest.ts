@@ -131,7 +131,7 @@ async function judge(services: Services, found: Findings): Promise<AttestOutcome
   if (standing === 'default') reasons.push(...found.integrity);
   // Last, so that only a pass writes anything (an App Attest key is stored once, when it passes).
   if (reasons.length === 0 && release && found.record) reasons.push(...(await found.record()));
-  await attestation.devices.seen({
+  attestation.devices.seen({
     deviceId: found.deviceId,
     jkt: found.jkt,
     appId: found.appId,

@@ -45,11 +45,12 @@ export class Attestation {
     policy: Policy,
     roots: AttestationRoots,
     revocationList: RevocationList,
+    onError: (err: unknown) => void,
   ) {
     this.revocationList = revocationList;
     this.releases = new AppReleases(db, bus);
     this.challenges = new Challenges(db, digests);
-    this.devices = new Devices(db);
+    this.devices = new Devices(db, onError);
     this.appleKeys = new AppleKeys(db);
     this.policy = policy;
     this.roots = roots;
@@ -63,14 +64,22 @@ export class Attestation {
     db: Kysely<Database>,
     digests: SecretDigests,
     bus: EventBus,
-    options: { roots?: AttestationRoots | undefined; revocationList: RevocationList },
+    options: {
+      roots?: AttestationRoots | undefined;
+      revocationList: RevocationList;
+      /** Hears of device sightings that could not be written (devices.ts). */
+      onError?: (err: unknown) => void;
+    },
   ): Promise<Attestation> {
-    return new Attestation(db, digests, bus, await Policy.open(db, bus), options.roots ?? {}, options.revocationList);
+    const policy = await Policy.open(db, bus);
+    return new Attestation(db, digests, bus, policy, options.roots ?? {}, options.revocationList, options.onError ?? (() => {}));
   }
 
-  close(): void {
+  /** Stops housekeeping and writes the device sightings still waiting. */
+  async close(): Promise<void> {
     clearInterval(this.#timer);
     this.policy.close();
     this.releases.close();
+    await this.devices.flush();
   }
 }

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, it } from 'node:test';
 import { calculateJwkThumbprint, createRemoteJWKSet, exportJWK, generateKeyPair, type JWK, jwtVerify } from 'jose';
+import { waitFor } from '../db/shared-nodes.ts';
 import { type OAuthServer, startOAuthServer } from '../oauth/start-oauth-server.ts';
 import { postAttest, signEvidence } from './attest-fixtures.ts';
 
@@ -124,6 +129,22 @@ describe('software attestation over HTTP', () => {
     });
   });
 
+  it('device sightings: written together within a moment, the last verdict and the first sighting kept', async () => {
+    const { db } = server.built.services.database;
+    const row = () => db.selectFrom('devices').selectAll().where('device_id', '=', 'dev-batch').executeTakeFirst();
+    const firstEvidence = await evidence({ device_id: 'dev-batch', signals: { emulator: true } });
+    const before = Date.now();
+    assert.equal((await attest(firstEvidence)).status, 403);
+    const secondEvidence = await evidence({ device_id: 'dev-batch' });
+    const between = Date.now();
+    assert.equal((await attest(secondEvidence)).status, 200);
+    // No admin read asks for them: the wait alone writes them.
+    await waitFor(async () => (await row())?.last_verdict === 'pass', 1000);
+    const written = await row();
+    assert.ok(Number(written?.first_seen) >= before && Number(written?.first_seen) <= between, 'the first sighting');
+    assert.ok(Number(written?.last_seen) >= between, 'the last sighting');
+  });
+
   it('devices: a denied device fails whatever it reports; always-pass is time-limited and holds only for the allowed key', async () => {
     const rooted = { device_id: 'dev-phone', signals: { rooted: true, debugger: true } };
     assert.deepEqual((await attest(await evidence(rooted))).body.reasons, ['rooted', 'debugger']);
@@ -176,5 +197,29 @@ describe('software attestation over HTTP', () => {
     assert.match(metrics, /portcullis_attestations_total\{verdict="pass",reason="none"\} [1-9]/);
     assert.match(metrics, /portcullis_attestations_total\{verdict="fail",reason="rooted"\} [1-9]/);
     assert.match(metrics, /portcullis_attestations_total\{verdict="fail",reason="device_denied"\} [1-9]/);
+  });
+});
+
+describe('device sightings at shutdown', () => {
+  it('a server stopped right after an attestation has written its sighting', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'portcullis-sightings-'));
+    try {
+      const server = await startOAuthServer({ PORTCULLIS_DATA_DIR: dataDir });
+      assert.equal((await server.adminRequest('POST', '/apps', { app_id: APP, digest: RELEASE })).status, 201);
+      const pair = await generateKeyPair('ES256', { extractable: true });
+      const device = { privateKey: pair.privateKey, jwk: await exportJWK(pair.publicKey) };
+      const jws = await signEvidence(server, device, { device_id: 'dev-last-words' });
+      assert.equal((await postAttest(server, jws)).status, 200);
+      await server.close();
+      const db = new DatabaseSync(join(dataDir, 'portcullis.db'));
+      try {
+        const row = db.prepare('SELECT last_verdict FROM devices WHERE device_id = ?').get('dev-last-words');
+        assert.equal(row?.last_verdict, 'pass');
+      } finally {
+        db.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
