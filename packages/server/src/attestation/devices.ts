@@ -89,7 +89,8 @@ export class Devices {
    * written together, up to 50 ms later, in one statement: a write of its own was a sixth of an
    * attestation's database time. Nothing decides a verdict from them (the standing above comes
    * from what admins set), and every read and change of devices here writes the waiting ones
-   * first, so this node's admin API never misses one; another node's may, for those 50 ms.
+   * first, so this node's admin API never misses one; another node's may, for those 50 ms. A
+   * batch the database refuses is logged and dropped; the next sighting of each device writes it.
    */
   seen(d: { deviceId: string; jkt: string; appId: string; platform: string; verdict: string }): void {
     const now = Date.now();
