@@ -19,7 +19,8 @@ export const POLICY_SETTINGS = {
   'android-min-patch-level': { values: ['off'], pattern: /^20\d\d(0[1-9]|1[0-2])$/, patternName: 'YYYYMM', default: 'off' },
   /**
    * Challenges one client address may take per minute, or `off`. `/attest/challenge` needs no
-   * credentials and stores each challenge, so without a limit anyone could fill the store. Mind
+   * credentials, and each challenge starts an attestation (a signature check, and a write when it
+   * is spent), so this bounds how much work one unauthenticated caller can make. Mind
    * carrier-grade NAT: many devices can share an address (behind proxies, set PORTCULLIS_TRUST_PROXY).
    */
   'challenge-rate-limit': { values: ['off'], pattern: /^[1-9]\d{0,6}$/, patternName: 'a number per minute', default: '600' },

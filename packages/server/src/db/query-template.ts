@@ -8,8 +8,8 @@ const marker = (i: number) => `\u0000portcullis query argument ${i}\u0000`;
 /**
  * A query of fixed shape on a hot path, compiled once per database instead of on every call.
  * Building and compiling a Kysely query costs 30–40 µs, about as much as running a small one on
- * the embedded SQLite (measured: a sixth of an attestation's CPU for its four queries). The query
- * is built once with marker values in place of the arguments; its SQL is kept, with where each
+ * the embedded SQLite (measured: a sixth of an attestation's CPU when it ran four queries). The
+ * query is built once with marker values in place of the arguments; its SQL is kept, with where each
  * marker landed among the parameters; every call binds the real values there. The builder must
  * use each argument as a bound value only (once or more), and the same way on every call (no
  * branches on the values): an argument missing from the parameters is refused when compiling.

@@ -46,8 +46,8 @@ export interface JwsThreadOptions {
  * Makes JWS signatures (ES256/384/512, EdDSA) in batches on a thread of its own, so a busy token
  * endpoint uses a second core for what is otherwise a third of its event loop's time: every
  * signature asked for in one turn of the event loop goes over in one message and comes back in
- * one, which costs the event loop a few µs a signature against ~50 µs for signing in place, and far
- * less than WebCrypto's thread-pool round trip per signature. Only a turn that asks for many
+ * one, which in a large batch costs the event loop a few µs a signature against ~50 µs for signing
+ * in place, and far less than WebCrypto's thread-pool round trip per signature. Only a turn that asks for many
  * (`MIN_BATCH`) goes to the thread: smaller ones, and so every quiet server and every test, sign
  * in place, and a server never asked for that many starts no thread. Measured on the bench machine
  * (token endpoint, one A/B run each, three rounds a side): at 64 connections in place made
