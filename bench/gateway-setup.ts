@@ -65,8 +65,11 @@ export function str(o: Record<string, unknown>, key: string, what: string): stri
 
 export async function startHelper(work: string, role: 'upstream' | 'proxy', upstreamUrl?: string) {
   const readyFile = join(work, `${role}-ready.json`);
+  // BENCH_CPU_PROF=DIR profiles the reference proxy too, to set its hot spots beside Portcullis's.
+  const dir = process.env.BENCH_CPU_PROF;
+  const profile = dir && role === 'proxy' ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-name=proxy.cpuprofile'] : [];
   const started = await spawnReady(
-    [helperScript, role, readyFile, ...(upstreamUrl ? [upstreamUrl] : [])],
+    [...profile, helperScript, role, readyFile, ...(upstreamUrl ? [upstreamUrl] : [])],
     { ...withoutPortcullisEnv(), NODE_ENV: 'production' },
     readyFile,
   );

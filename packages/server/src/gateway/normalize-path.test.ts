@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { normalizePath, pathHasPrefix, stripPathPrefix } from './normalize-path.ts';
+import { normalizePath, normalizeStepByStep, pathHasPrefix, stripPathPrefix } from './normalize-path.ts';
 
 function accepts(raw: string, expected: string) {
   assert.deepEqual(normalizePath(raw), { ok: true, path: expected }, `${JSON.stringify(raw)} should normalise`);
@@ -214,4 +214,25 @@ test('fuzzed paths: never throws; an accepted path is canonical, idempotent and 
     assert.ok(!/[\\;?#\s]/.test(path), `${raw} → ${path}`);
     assert.deepEqual(normalizePath(path), { ok: true, path }, `${raw}: not idempotent`);
   }
+});
+
+test('the shortcut for paths already in normal form answers as the full algorithm does', () => {
+  // Random paths from pieces that exercise every step (escapes, dots, empty segments, ';', case).
+  const pieces = ['/', '/', 'a', 'Z', '9', '.', '..', '-', '_', '~', '%2e', '%41', '%2F', ';', '//', '%C3%A9', '!', ':'];
+  let seed = 42;
+  const next = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed;
+  };
+  let shortcuts = 0;
+  for (let n = 0; n < 20_000; n++) {
+    let raw = '/';
+    const length = next() % 9;
+    for (let i = 0; i < length; i++) raw += pieces[next() % pieces.length];
+    const fast = normalizePath(raw);
+    assert.deepEqual(fast, normalizeStepByStep(raw), JSON.stringify(raw));
+    if (fast.ok && fast.path === raw) shortcuts++;
+  }
+  // Both kinds of path were drawn: some already normal, most not.
+  assert.ok(shortcuts > 500 && shortcuts < 19_000, `${shortcuts} of 20000 paths were already normal`);
 });

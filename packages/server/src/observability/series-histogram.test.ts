@@ -42,3 +42,24 @@ test('a series is found by its labels, whatever their order', () => {
   const count = h.get().values.find((v) => v.metricName === 'h_count');
   assert.equal(count?.value, 2);
 });
+
+test('label sets differing in any one value are separate series, each created once', () => {
+  const h = new SeriesHistogram({ name: 'h', help: 'h', labelNames: ['a', 'b', 'c'] as const, buckets: BUCKETS });
+  const sets = [
+    { a: '1', b: '2', c: '3' },
+    { a: '1', b: '2', c: '4' },
+    { a: '1', b: '23', c: '' },
+    { a: '12', b: '', c: '3' },
+    { a: '', b: '', c: '' },
+  ];
+  for (const [i, labels] of sets.entries()) for (let n = 0; n <= i; n++) h.labels(labels).observe(0.5);
+  assert.equal(h.labels(sets[0]!), h.labels({ ...sets[0]! }));
+  const counts = h
+    .get()
+    .values.filter((v) => v.metricName === 'h_count')
+    .map((v) => [v.labels, v.value]);
+  assert.deepEqual(
+    counts,
+    sets.map((labels, i) => [labels, i + 1]),
+  );
+});

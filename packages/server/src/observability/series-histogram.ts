@@ -39,9 +39,13 @@ export class SeriesHistogram<L extends string> {
   readonly aggregator = 'sum';
   readonly #labelNames: readonly L[];
   readonly #bounds: readonly number[];
-  readonly #series = new Map<string, Series>();
+  /** Every series, for `get()`. */
+  readonly #series: Series[] = [];
+  /** Series by label values, one level per label name, so a lookup builds no key string. */
+  readonly #tree = new Map<string, unknown>();
 
   constructor(options: SeriesHistogramOptions<L>) {
+    if (options.labelNames.length === 0) throw new TypeError(`${options.name}: a series histogram needs label names`);
     this.name = options.name;
     this.help = options.help;
     this.#labelNames = options.labelNames;
@@ -50,27 +54,40 @@ export class SeriesHistogram<L extends string> {
 
   /** The series for `labels` (every label name, and only those), created at first use. */
   labels(labels: Record<L, string>): HistogramSeries {
-    // The series key without an array per call: this runs on every request.
-    let key = '';
-    for (const name of this.#labelNames) key += `${labels[name]}\u0000`;
-    let series = this.#series.get(key);
+    // This runs on every request: nested maps cost a few hash lookups of short strings, where one
+    // joined key would be a new string to build, flatten and hash each time.
+    const names = this.#labelNames;
+    const last = names.length - 1;
+    let level = this.#tree;
+    for (let i = 0; i < last; i++) {
+      const value = labels[names[i] as L];
+      let next = level.get(value) as Map<string, unknown> | undefined;
+      if (!next) {
+        next = new Map();
+        level.set(value, next);
+      }
+      level = next;
+    }
+    const value = labels[names[last] as L];
+    let series = level.get(value) as Series | undefined;
     if (!series) {
       const bounds = this.#bounds;
       const created: Series = {
-        labels: Object.fromEntries(this.#labelNames.map((name) => [name, labels[name]])),
+        labels: Object.fromEntries(names.map((name) => [name, labels[name]])),
         counts: new Array<number>(bounds.length + 1).fill(0),
         sum: 0,
         count: 0,
-        observe(value: number) {
+        observe(seconds: number) {
           let i = 0;
-          while (i < bounds.length && value > (bounds[i] as number)) i++;
+          while (i < bounds.length && seconds > (bounds[i] as number)) i++;
           created.counts[i] = (created.counts[i] as number) + 1;
-          created.sum += value;
+          created.sum += seconds;
           created.count += 1;
         },
       };
       series = created;
-      this.#series.set(key, series);
+      level.set(value, series);
+      this.#series.push(series);
     }
     return series;
   }
@@ -78,7 +95,7 @@ export class SeriesHistogram<L extends string> {
   /** The values in prom-client's shape, for its registry's text format. */
   get(): { name: string; help: string; type: string; aggregator: string; values: MetricValue[] } {
     const values: MetricValue[] = [];
-    for (const series of this.#series.values()) {
+    for (const series of this.#series) {
       let cumulative = 0;
       this.#bounds.forEach((bound, i) => {
         cumulative += series.counts[i] as number;
@@ -92,6 +109,7 @@ export class SeriesHistogram<L extends string> {
   }
 
   reset(): void {
-    this.#series.clear();
+    this.#series.length = 0;
+    this.#tree.clear();
   }
 }
