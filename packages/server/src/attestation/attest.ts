@@ -116,7 +116,7 @@ async function examineSoftware(services: Services, evidence: string): Promise<Ex
 async function judge(services: Services, found: Findings): Promise<AttestOutcome> {
   const { attestation } = services;
   const reasons: AttestationReason[] = [];
-  const standing = await attestation.devices.standing(found.deviceId, found.jkt);
+  const standing = attestation.devices.standing(found.deviceId, found.jkt);
   if (standing === 'denied') reasons.push('device_denied');
   reasons.push(...found.reasons);
   // The release is always checked: an always-pass device still proves a registered, live build.

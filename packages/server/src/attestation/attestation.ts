@@ -45,12 +45,12 @@ export class Attestation {
     policy: Policy,
     roots: AttestationRoots,
     revocationList: RevocationList,
-    onError: (err: unknown) => void,
+    devices: Devices,
   ) {
     this.revocationList = revocationList;
     this.releases = new AppReleases(db, bus);
     this.challenges = new Challenges(db, digests);
-    this.devices = new Devices(db, onError);
+    this.devices = devices;
     this.appleKeys = new AppleKeys(db);
     this.policy = policy;
     this.roots = roots;
@@ -72,7 +72,8 @@ export class Attestation {
     },
   ): Promise<Attestation> {
     const policy = await Policy.open(db, bus);
-    return new Attestation(db, digests, bus, policy, options.roots ?? {}, options.revocationList, options.onError ?? (() => {}));
+    const devices = await Devices.open(db, bus, options.onError);
+    return new Attestation(db, digests, bus, policy, options.roots ?? {}, options.revocationList, devices);
   }
 
   /** Stops housekeeping and writes the device sightings still waiting. */
@@ -80,6 +81,7 @@ export class Attestation {
     clearInterval(this.#timer);
     this.policy.close();
     this.releases.close();
+    this.devices.close();
     await this.devices.flush();
   }
 }

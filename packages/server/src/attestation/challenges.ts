@@ -1,8 +1,9 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/index.ts';
 import { QueryTemplate } from '../db/query-template.ts';
 import type { SecretDigests } from '../keys/index.ts';
+import { RandomPool } from '../keys/random-pool.ts';
 
 export const CHALLENGE_LIFETIME_S = 60;
 
@@ -33,6 +34,7 @@ export type ChallengeUse = 'fresh' | 'unknown' | 'reused';
  * challenge would have expired anyway.
  */
 export class Challenges {
+  readonly #random = new RandomPool();
   readonly #db: Kysely<Database>;
   readonly #digests: SecretDigests;
 
@@ -49,7 +51,7 @@ export class Challenges {
     const body = Buffer.alloc(BODY_BYTES);
     body[0] = VERSION;
     body.writeUInt32BE(Math.floor(Date.now() / 1000) + CHALLENGE_LIFETIME_S, 1);
-    randomBytes(RANDOM_BYTES).copy(body, 5);
+    this.#random.fill(body, 5, RANDOM_BYTES);
     return { challenge: Buffer.concat([body, this.#tag(body)]).toString('base64url'), expires_in: CHALLENGE_LIFETIME_S };
   }
 

@@ -1,7 +1,7 @@
 import type { DeviceView } from '@portcullis/protocol';
 import type { Kysely, Selectable } from 'kysely';
 import type { Database } from '../db/index.ts';
-import { QueryTemplate } from '../db/query-template.ts';
+import type { EventBus } from '../events/index.ts';
 import { InvalidRequest, NotFound } from '../http/errors.ts';
 import type { AttestationTables } from './tables.ts';
 
@@ -30,14 +30,15 @@ function view(row: DeviceRow): DeviceView {
   };
 }
 
-// The device query of every attestation, compiled once (db/query-template.ts).
-// A device's standing in one query, each arm on an index: the device's own row, and any denial of this key.
-const standingRows = new QueryTemplate((db: Kysely<Database>, deviceId: string, jkt: string) =>
-  db
-    .selectFrom('devices')
-    .select(['device_id', 'status', 'policy', 'policy_expires_at', 'allowed_jkt', 'denied_jkt'])
-    .where((eb) => eb.or([eb('device_id', '=', deviceId), eb.and([eb('denied_jkt', '=', jkt), eb('status', '=', 'denied')])])),
-);
+/** What an admin decided about one device: the columns its standing comes from. */
+type Decision = Pick<DeviceRow, 'device_id' | 'status' | 'policy' | 'policy_expires_at' | 'allowed_jkt' | 'denied_jkt'>;
+const DECISION_COLUMNS = ['device_id', 'status', 'policy', 'policy_expires_at', 'allowed_jkt', 'denied_jkt'] as const;
+
+/** Only these rows change a verdict; every other device stands at the default. */
+const isDecided = (row: Decision) => row.status === 'denied' || row.policy === 'always-pass';
+
+/** Published (with the device id) when an admin allows, denies or removes a device. */
+const CHANGED = 'devices.changed';
 
 /** One attestation's sighting of a device, waiting to be written. */
 interface Sighting {
@@ -63,25 +64,93 @@ const SIGHTINGS_MAX = 256;
  */
 export class Devices {
   readonly #db: Kysely<Database>;
+  readonly #bus: EventBus;
   readonly #onError: (err: unknown) => void;
   #sightings = new Map<string, Sighting>();
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> = Promise.resolve();
+  /** Admins' decisions (denied or always-pass devices), by device id: every verdict reads them from memory. */
+  readonly #decided = new Map<string, Decision>();
+  /** The keys denied with a device, and how many denied devices name each. */
+  readonly #deniedKeys = new Map<string, number>();
+  /** Reloads of single devices, one after another, so an older answer never overwrites a newer one. */
+  #reloading: Promise<void> = Promise.resolve();
+  #unsubscribe: () => void = () => {};
 
-  constructor(db: Kysely<Database>, onError: (err: unknown) => void = () => {}) {
+  private constructor(db: Kysely<Database>, bus: EventBus, onError: (err: unknown) => void) {
     this.#db = db;
+    this.#bus = bus;
     this.#onError = onError;
   }
 
-  async standing(deviceId: string, jkt: string): Promise<DeviceStanding> {
+  /**
+   * Loads the admins' decisions, then follows every change to them, this node's at once and other
+   * nodes' through the event bus, so no attestation queries the devices table.
+   */
+  static async open(db: Kysely<Database>, bus: EventBus, onError: (err: unknown) => void = () => {}): Promise<Devices> {
+    const devices = new Devices(db, bus, onError);
+    devices.#unsubscribe = bus.subscribe(CHANGED, (payload) => {
+      const deviceId = (payload as { device_id?: unknown }).device_id;
+      if (typeof deviceId === 'string') devices.#reload(deviceId).catch(onError);
+    });
+    const rows = await db
+      .selectFrom('devices')
+      .select(DECISION_COLUMNS)
+      .where((eb) => eb.or([eb('status', '=', 'denied'), eb('policy', '=', 'always-pass')]))
+      .execute();
+    for (const row of rows) devices.#remember(row.device_id, row);
+    return devices;
+  }
+
+  #remember(deviceId: string, row: Decision | undefined): void {
+    const before = this.#decided.get(deviceId);
+    if (before?.status === 'denied' && before.denied_jkt !== null) {
+      const left = (this.#deniedKeys.get(before.denied_jkt) ?? 1) - 1;
+      if (left > 0) this.#deniedKeys.set(before.denied_jkt, left);
+      else this.#deniedKeys.delete(before.denied_jkt);
+    }
+    if (!row || !isDecided(row)) {
+      this.#decided.delete(deviceId);
+      return;
+    }
+    this.#decided.set(deviceId, row);
+    if (row.status === 'denied' && row.denied_jkt !== null)
+      this.#deniedKeys.set(row.denied_jkt, (this.#deniedKeys.get(row.denied_jkt) ?? 0) + 1);
+  }
+
+  /** Reads one device's decision again (after a change here or on another node). */
+  #reload(deviceId: string): Promise<void> {
+    this.#reloading = this.#reloading
+      .catch(() => {})
+      .then(async () => {
+        const row = await this.#db
+          .selectFrom('devices')
+          .select(DECISION_COLUMNS)
+          .where('device_id', '=', deviceId)
+          .executeTakeFirst();
+        this.#remember(deviceId, row);
+      });
+    return this.#reloading;
+  }
+
+  /** After an admin's change: this node's memory first, then every other node's. */
+  async #changed(deviceId: string): Promise<void> {
+    await this.#reload(deviceId);
+    await this.#bus.publish(CHANGED, { device_id: deviceId });
+  }
+
+  close(): void {
+    this.#unsubscribe();
+  }
+
+  standing(deviceId: string, jkt: string): DeviceStanding {
     // A denial covers the device id and the key it had when denied: a new id with the same key
     // is still denied. (With software evidence both are the client's own; see ATTESTATION.md.)
-    const { rows } = await standingRows.execute(this.#db, deviceId, jkt);
-    if (rows.some((r) => r.status === 'denied' && (r.device_id === deviceId || r.denied_jkt === jkt))) return 'denied';
-    const row = rows.find((r) => r.device_id === deviceId);
-    if (!row) return 'default';
-    const live = row.policy === 'always-pass' && (row.policy_expires_at === null || row.policy_expires_at > Date.now());
-    return live && row.allowed_jkt === jkt ? 'always-pass' : 'default';
+    const decision = this.#decided.get(deviceId);
+    if (decision?.status === 'denied' || this.#deniedKeys.has(jkt)) return 'denied';
+    if (decision?.policy !== 'always-pass') return 'default';
+    const live = decision.policy_expires_at === null || decision.policy_expires_at > Date.now();
+    return live && decision.allowed_jkt === jkt ? 'always-pass' : 'default';
   }
 
   /**
@@ -175,6 +244,7 @@ export class Devices {
       denied_jkt: null,
     };
     await this.#db.updateTable('devices').set(changes).where('device_id', '=', deviceId).execute();
+    await this.#changed(deviceId);
     return view({ ...row, ...changes });
   }
 
@@ -191,6 +261,7 @@ export class Devices {
       denied_jkt: keyThumbprint ?? row.jkt,
     };
     await this.#db.updateTable('devices').set(changes).where('device_id', '=', deviceId).execute();
+    await this.#changed(deviceId);
     return view({ ...row, ...changes });
   }
 
@@ -204,5 +275,6 @@ export class Devices {
       await trx.deleteFrom('devices').where('device_id', '=', deviceId).execute();
       await trx.deleteFrom('apple_keys').where('key_id', '=', deviceId).execute();
     });
+    await this.#changed(deviceId);
   }
 }

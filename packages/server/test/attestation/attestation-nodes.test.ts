@@ -36,6 +36,26 @@ describe('attestation across two nodes on PostgreSQL and Redis', { skip: SKIP_PO
     }, 1000);
   });
 
+  it("an admin's device decisions on one node hold on the other within a second", async () => {
+    const [a, b] = (shared as SharedNodes).nodes as [OAuthServer, OAuthServer];
+    assert.equal((await a.adminRequest('POST', '/apps', { app_id: 'com.example.devices', digest: TEST_RELEASE })).status, 201);
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    const key: DeviceKey = { privateKey: pair.privateKey, jwk: await exportJWK(pair.publicKey) };
+    const onB = async (device_id: string) =>
+      postAttest(b, await signEvidence(a, key, { app_id: 'com.example.devices', device_id, signals: { emulator: true } }));
+    const reasons = async (device_id: string) => JSON.stringify((await onB(device_id)).body.reasons ?? null);
+    assert.equal(await reasons('dev-ci'), '["emulator"]');
+    // Sightings are written up to 50 ms later; the admin API on A waits for B's through the database.
+    await waitFor(async () => (await a.adminRequest('POST', '/devices/dev-ci/allow', { expires_in: 600 })).status === 200, 2000);
+    await waitFor(async () => (await onB('dev-ci')).status === 200, 1000);
+    assert.equal((await a.adminRequest('POST', '/devices/dev-ci/deny', {})).status, 200);
+    await waitFor(async () => (await reasons('dev-ci')) === '["device_denied"]', 1000);
+    // The denial names the key, so the same key under another id is refused on B as well.
+    assert.equal(await reasons('dev-ci-renamed'), '["device_denied"]');
+    assert.equal((await a.adminRequest('DELETE', '/devices/dev-ci')).status, 204);
+    await waitFor(async () => (await reasons('dev-ci')) === '["emulator"]', 1000);
+  });
+
   it('a challenge issued by one node is accepted once, by whichever node spends it first, even spent on both at once', async () => {
     const [a, b] = (shared as SharedNodes).nodes as [OAuthServer, OAuthServer];
     assert.equal((await a.adminRequest('POST', '/apps', { app_id: 'com.example.race', digest: TEST_RELEASE })).status, 201);

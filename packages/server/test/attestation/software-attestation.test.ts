@@ -223,3 +223,39 @@ describe('device sightings at shutdown', () => {
     }
   });
 });
+
+describe('device decisions across a restart', () => {
+  it('a server reopened on its data still refuses a denied device and passes an allowed one', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'portcullis-decisions-'));
+    try {
+      const pair = await generateKeyPair('ES256', { extractable: true });
+      const device = { privateKey: pair.privateKey, jwk: await exportJWK(pair.publicKey) };
+      const rooted = { signals: { rooted: true } };
+      const first = await startOAuthServer({ PORTCULLIS_DATA_DIR: dataDir });
+      try {
+        assert.equal((await first.adminRequest('POST', '/apps', { app_id: APP, digest: RELEASE })).status, 201);
+        for (const id of ['dev-kept-out', 'dev-let-in'])
+          assert.equal((await postAttest(first, await signEvidence(first, device, { ...rooted, device_id: id }))).status, 403);
+        const thumbprint = await calculateJwkThumbprint(device.jwk);
+        assert.equal((await first.adminRequest('POST', '/devices/dev-let-in/allow', { expires_in: 600 })).status, 200);
+        // Denying the key too would catch dev-let-in, which attests with the same key: deny another.
+        const otherKey = await calculateJwkThumbprint((await exportJWK((await generateKeyPair('ES256')).publicKey)) as JWK);
+        assert.equal((await first.adminRequest('POST', '/devices/dev-kept-out/deny', { key_thumbprint: otherKey })).status, 200);
+        assert.notEqual(otherKey, thumbprint);
+      } finally {
+        await first.close();
+      }
+      const second = await startOAuthServer({ PORTCULLIS_DATA_DIR: dataDir });
+      try {
+        const again = async (id: string) => postAttest(second, await signEvidence(second, device, { ...rooted, device_id: id }));
+        assert.deepEqual((await again('dev-kept-out')).body.reasons, ['device_denied']);
+        assert.equal((await again('dev-let-in')).status, 200);
+        assert.deepEqual((await again('dev-stranger')).body.reasons, ['rooted']);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
