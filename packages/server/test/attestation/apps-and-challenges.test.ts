@@ -80,6 +80,21 @@ describe('attestation challenges', () => {
     assert.equal(await challenges.consume(''), 'unknown');
   });
 
+  it('spent together in one turn, each of many challenges is fresh once and reused after', async () => {
+    const issued = (await Promise.all(Array.from({ length: 40 }, () => issue()))).map((c) => c.challenge);
+    const { challenges } = server.built.services.attestation;
+    // Every challenge twice (the copies interleaved), plus a forged one, all in the same turn.
+    const order = [...issued, 'never-issued', ...[...issued].reverse()];
+    const uses = await Promise.all(order.map((c) => challenges.consume(c)));
+    const byChallenge = new Map<string, string[]>();
+    for (const [i, c] of order.entries()) byChallenge.set(c, [...(byChallenge.get(c) ?? []), uses[i] as string]);
+    assert.deepEqual(byChallenge.get('never-issued'), ['unknown']);
+    for (const c of issued)
+      assert.deepEqual(byChallenge.get(c), ['fresh', 'reused'], 'the first spend wins, the copy is refused');
+    const again = await Promise.all(issued.map((c) => challenges.consume(c)));
+    assert.ok(again.every((u) => u === 'reused'));
+  });
+
   it('issuing stores nothing; spending one stores its seal until it would have expired', async () => {
     const spent = async () =>
       Number(
