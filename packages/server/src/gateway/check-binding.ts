@@ -75,6 +75,8 @@ export async function checkBinding(g: GatewayRequest, services: Services, proofs
       method: g.req.method ?? 'GET',
       url: g.url,
       accessToken: token?.jkt !== undefined ? g.accessToken : undefined,
+      // The token cache's key is the token's base64url SHA-256, which is what `ath` must be.
+      accessTokenHash: token?.jkt !== undefined ? token.key : undefined,
       nonce: 'if-present',
       db: services.database.db,
       digests: services.digests,

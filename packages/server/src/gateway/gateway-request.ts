@@ -5,7 +5,7 @@ import type { ChallengeScheme } from './gateway-error.ts';
 
 /** A verified access token's claims, as the checks after it and the forwarding need them. */
 export interface AccessClaims {
-  /** Cache key: a hash of the token. */
+  /** Cache key: the token's base64url SHA-256 (`VerifiedTokens.keyOf`), which is also its DPoP `ath`. */
   key: string;
   sub: string;
   clientId: string;

@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import { PROOF_MAX_AGE_S, PROOF_MAX_FUTURE_S } from '../oauth/index.ts';
 import type { GatewayRedis } from './rate-limiter.ts';
 
@@ -7,7 +8,10 @@ const GENERATION_MS = (PROOF_MAX_AGE_S + PROOF_MAX_FUTURE_S + 1) * 1000;
 /**
  * DPoP proof `jti`s seen by this node (RFC 9449 §11.1), in memory: two generations of one proof
  * lifetime each, so a record lives between one and two lifetimes, every lookup and insert is O(1),
- * and forgetting is dropping a whole generation rather than sweeping entries.
+ * and forgetting is dropping a whole generation rather than sweeping entries. Each record is the
+ * SHA-256 of the proof's id (key thumbprint and jti) as a 32-character string: about 84 bytes of
+ * heap a proof against about 190 for the id itself (measured), and a client sending 256-character
+ * jtis takes no more room than one sending short ones.
  */
 export class UsedProofs {
   #current = new Set<string>();
@@ -23,8 +27,9 @@ export class UsedProofs {
       this.#current = new Set();
       this.#rotatedAt = now;
     }
-    if (this.#current.has(id) || this.#previous.has(id)) return false;
-    this.#current.add(id);
+    const record = hash('sha256', id, 'binary');
+    if (this.#current.has(record) || this.#previous.has(record)) return false;
+    this.#current.add(record);
     return true;
   }
 

@@ -21,6 +21,7 @@ export class VerifiedTokens<T> {
     this.#max = max;
   }
 
+  /** The token's base64url SHA-256: also its DPoP `ath` (RFC 9449 §4.2), which the binding check reuses. */
   static keyOf(token: string): string {
     // One-shot hash(): no Hash object per call (about half the cost of createHash on the hot path).
     return hash('sha256', token, 'base64url');

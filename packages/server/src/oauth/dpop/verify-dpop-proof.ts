@@ -29,6 +29,8 @@ export interface ProofRequest {
   url: string;
   /** The access token sent with the proof, at a protected resource; its hash must be `ath`. */
   accessToken?: string | undefined;
+  /** That hash (base64url SHA-256, RFC 9449 §4.2), when the caller has computed it already. */
+  accessTokenHash?: string | undefined;
   /** The token endpoint always demands a nonce; a resource checks one only when the proof has one. */
   nonce: 'required' | 'if-present';
   db: Kysely<Database>;
@@ -60,7 +62,7 @@ export async function verifyDpopProof(request: ProofRequest): Promise<DpopProof>
   const now = Math.floor(Date.now() / 1000);
   if (typeof iat !== 'number' || iat < now - PROOF_MAX_AGE_S || iat > now + PROOF_MAX_FUTURE_S)
     throw new InvalidDpopProof('the DPoP proof iat is not recent');
-  if (request.accessToken !== undefined && payload.ath !== b64urlSha256(request.accessToken))
+  if (request.accessToken !== undefined && payload.ath !== (request.accessTokenHash ?? b64urlSha256(request.accessToken)))
     throw new InvalidDpopProof('the DPoP proof ath does not match the access token');
   if (request.nonce === 'required' || payload.nonce !== undefined) {
     if (!checkDpopNonce(request.digests, payload.nonce)) {
