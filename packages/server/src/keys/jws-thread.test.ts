@@ -34,14 +34,22 @@ test('many signatures at once go to the signing thread, in one batch per turn, a
   await assertVerify(again, await Promise.all(again.map((input) => thread.sign(ecKey, input))), es256.publicKey);
 });
 
-test('fewer signatures than a batch in one turn are made in place, with no thread', async (t) => {
+test('fewer signatures than a batch in one turn: up to three in place, four and more on the pool, no thread', async (t) => {
   const thread = new JwsThread();
   t.after(() => thread.close());
   const key = thread.key('ES256', 'sha256', es256.privateKey);
+  const edKey = thread.key('EdDSA', null, ed25519.privateKey);
   const [input] = inputs('ES256', 1) as [string];
   await compactVerify(`${input}.${await thread.sign(key, input)}`, es256.publicKey);
+  const three = inputs('ES256', 3);
+  await assertVerify(three, await Promise.all(three.map((i) => thread.sign(key, i))), es256.publicKey);
+  assert.equal(thread.pooled, 0);
   const few = inputs('ES256', 15);
   await assertVerify(few, await Promise.all(few.map((i) => thread.sign(key, i))), es256.publicKey);
+  assert.equal(thread.pooled, 15);
+  const ed = inputs('EdDSA', 4);
+  await assertVerify(ed, await Promise.all(ed.map((i) => thread.sign(edKey, i))), ed25519.publicKey);
+  assert.equal(thread.pooled, 19);
   assert.equal(thread.threaded, false);
 });
 
