@@ -93,12 +93,16 @@ export class Devices {
       const deviceId = (payload as { device_id?: unknown }).device_id;
       if (typeof deviceId === 'string') devices.#reload(deviceId).catch(onError);
     });
-    const rows = await db
-      .selectFrom('devices')
-      .select(DECISION_COLUMNS)
-      .where((eb) => eb.or([eb('status', '=', 'denied'), eb('policy', '=', 'always-pass')]))
-      .execute();
-    for (const row of rows) devices.#remember(row.device_id, row);
+    // The first load is the first link of the reload chain, so a change heard meanwhile lands after it.
+    devices.#reloading = (async () => {
+      const rows = await db
+        .selectFrom('devices')
+        .select(DECISION_COLUMNS)
+        .where((eb) => eb.or([eb('status', '=', 'denied'), eb('policy', '=', 'always-pass')]))
+        .execute();
+      for (const row of rows) devices.#remember(row.device_id, row);
+    })();
+    await devices.#reloading;
     return devices;
   }
 
