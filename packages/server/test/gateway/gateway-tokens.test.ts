@@ -152,7 +152,7 @@ describe('gateway: access tokens, scopes, attestation and DPoP binding', () => {
     assert.equal(res.json?.error, 'invalid_request');
   });
 
-  it('DPoP route: a bound token with a fresh proof passes; replay, missing ath, wrong htu, other key and Bearer use fail', async () => {
+  it('DPoP route: a bound token with a fresh proof passes; replay, missing ath or another token’s, wrong htu, other key and Bearer use fail', async () => {
     const key = await proofKey();
     const token = await boundToken(key);
     const good = await proof(key, '/dpop/a', token);
@@ -163,6 +163,16 @@ describe('gateway: access tokens, scopes, attestation and DPoP binding', () => {
     assert.match(String(replay.headers.get('www-authenticate')), /^DPoP realm="portcullis", algs="[^"]*ES256/);
     const noAth = await call('/dpop/a', { authorization: `DPoP ${token}`, dpop: await proof(key, '/dpop/a') });
     assert.equal(noAth.status, 401);
+    // RFC 9449 §7.1: ath is the hash of this very token; another token of the same key will not do.
+    const otherToken = await boundToken(key);
+    assert.notEqual(otherToken, token);
+    const otherAth = await call('/dpop/a', { authorization: `DPoP ${token}`, dpop: await proof(key, '/dpop/a', otherToken) });
+    assert.equal(otherAth.status, 401);
+    assert.match(String(otherAth.json?.error_description), /ath/);
+    assert.equal(
+      (await call('/dpop/a', { authorization: `DPoP ${otherToken}`, dpop: await proof(key, '/dpop/a', otherToken) })).status,
+      200,
+    );
     const wrongHtu = await call('/dpop/a', { authorization: `DPoP ${token}`, dpop: await proof(key, '/dpop/b', token) });
     assert.equal(wrongHtu.status, 401);
     const wrongMethod = await call(
