@@ -13,26 +13,36 @@ export { BIN, type CliResult, runCli } from '../src/spawn-server.ts';
 
 export interface RunningServer {
   ready: ReadyInfo;
+  /** The server's process id (its own: `serve` replaces the process it starts in, keeping the id). */
+  pid: number;
   adminKey: string;
   /** SIGTERM, then the exit code and what the server wrote on stderr. */
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
 }
 
-/** `portcullis serve` in a child process on free ports, with a fresh data directory. */
-export async function startServer(): Promise<RunningServer> {
+/**
+ * `portcullis serve` in a child process on free ports, with a fresh data directory; `env` adds to
+ * the environment, and a name set to undefined is left out of it.
+ */
+export async function startServer(env: Record<string, string | undefined> = {}): Promise<RunningServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'portcullis-cli-test-'));
   const readyFile = join(dataDir, 'ready.json');
   const adminKey = randomBytes(32).toString('base64url');
+  const childEnv = cleanEnv({
+    PORTCULLIS_DATA_DIR: dataDir,
+    PORTCULLIS_HTTP_PORT: '0',
+    PORTCULLIS_HTTPS_PORT: 'off',
+    PORTCULLIS_MQTT_PORT: 'off',
+    PORTCULLIS_MQTTS_PORT: 'off',
+    PORTCULLIS_LOG_LEVEL: 'warn',
+    PORTCULLIS_ADMIN_KEY: adminKey,
+  });
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined) delete childEnv[name];
+    else childEnv[name] = value;
+  }
   const child = spawn(process.execPath, [BIN, 'serve', '--ready-file', readyFile], {
-    env: cleanEnv({
-      PORTCULLIS_DATA_DIR: dataDir,
-      PORTCULLIS_HTTP_PORT: '0',
-      PORTCULLIS_HTTPS_PORT: 'off',
-      PORTCULLIS_MQTT_PORT: 'off',
-      PORTCULLIS_MQTTS_PORT: 'off',
-      PORTCULLIS_LOG_LEVEL: 'warn',
-      PORTCULLIS_ADMIN_KEY: adminKey,
-    }),
+    env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -55,6 +65,7 @@ export async function startServer(): Promise<RunningServer> {
   }
   return {
     ready,
+    pid: child.pid as number,
     adminKey,
     async stop() {
       child.kill('SIGTERM');

@@ -1,12 +1,13 @@
 // What the CLI decides on its own, before or without a server: usage errors, stdin handling,
 // network failures. The admin verbs against a real server are in admin-verbs.test.ts.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { adminUrl, pathSegment } from '../src/admin-client.ts';
 import { run } from '../src/main.ts';
 import { formatTable, toOneLine } from '../src/output.ts';
-import { closedPort, runCli } from './cli-process.ts';
+import { closedPort, runCli, startServer } from './cli-process.ts';
 
 async function runInProcess(argv: string[], options: { stdin?: string; env?: Record<string, string> } = {}) {
   let stdout = '';
@@ -153,6 +154,31 @@ describe('serve', () => {
     const result = await runCli(['serve'], { env: { PORTCULLIS_HTTP_PORT: 'eighty' } });
     assert.equal(result.code, 1);
     assert.match(result.stderr, /^portcullis: [^\n]*PORTCULLIS_HTTP_PORT[^\n]*\n$/);
+  });
+
+  // The start-up settings that keep a busy server's resident set small (bin/portcullis.js).
+  const linux = process.platform === 'linux';
+  const startedWith = async (env: Record<string, string | undefined>) => {
+    const server = await startServer(env);
+    try {
+      const args = (await readFile(`/proc/${server.pid}/cmdline`, 'utf8')).split('\0');
+      const vars = (await readFile(`/proc/${server.pid}/environ`, 'utf8')).split('\0');
+      return { args, arenas: vars.find((v) => v.startsWith('MALLOC_ARENA_MAX=')) };
+    } finally {
+      assert.equal((await server.stop()).code, 0);
+    }
+  };
+
+  it('starts with 8 MB semi-spaces and two malloc arenas', { skip: !linux && 'reads /proc' }, async () => {
+    const { args, arenas } = await startedWith({ NODE_OPTIONS: undefined, MALLOC_ARENA_MAX: undefined });
+    assert.ok(args.includes('--max-semi-space-size=8'), args.join(' '));
+    assert.equal(arenas, 'MALLOC_ARENA_MAX=2');
+  });
+
+  it("keeps the operator's own semi-space size and arena count", { skip: !linux && 'reads /proc' }, async () => {
+    const { args, arenas } = await startedWith({ NODE_OPTIONS: '--max-semi-space-size=4', MALLOC_ARENA_MAX: '4' });
+    assert.ok(!args.some((a) => a.startsWith('--max-semi-space-size')), args.join(' '));
+    assert.equal(arenas, 'MALLOC_ARENA_MAX=4');
   });
 });
 
