@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
 import type { Database } from '../db/index.ts';
 import type { SecretDigests } from '../keys/index.ts';
 import { RandomPool } from '../keys/random-pool.ts';
@@ -16,6 +16,9 @@ const CHALLENGE_CHARS = Math.ceil(((BODY_BYTES + TAG_BYTES) * 4) / 3);
 
 /** Seals spent in one statement at most (two bound values each, far below any database's limit). */
 const MAX_SPENDS_PER_STATEMENT = 500;
+
+/** Spend statements compiled once per row count up to this (larger batches are compiled each time). */
+const MAX_COMPILED_ROWS = 64;
 
 /** A spend waiting for this turn of the event loop to end, to be written with the others. */
 interface Spend {
@@ -38,6 +41,8 @@ export type ChallengeUse = 'fresh' | 'unknown' | 'reused';
 export class Challenges {
   readonly #random = new RandomPool();
   #waiting: Spend[] = [];
+  /** The spend insert compiled per row count, and where each row's tag and expiry go among its parameters. */
+  readonly #statements = new Map<number, { query: CompiledQuery<{ tag: string }>; slots: [row: number, tag: boolean][] }>();
   readonly #db: Kysely<Database>;
   readonly #digests: SecretDigests;
 
@@ -99,14 +104,14 @@ export class Challenges {
     const spends = [...first.values()];
     for (let i = 0; i < spends.length; i += MAX_SPENDS_PER_STATEMENT) {
       const chunk = spends.slice(i, i + MAX_SPENDS_PER_STATEMENT);
+      const { query, slots } = this.#statement(chunk.length);
       this.#db
-        .insertInto('attestation_spent_challenges')
-        .values(chunk.map((s) => ({ tag: s.tag, expires_at: s.expiresAt })))
-        .onConflict((oc) => oc.column('tag').doNothing())
-        .returning('tag')
-        .execute()
+        .executeQuery<{ tag: string }>({
+          ...query,
+          parameters: slots.map(([row, tag]) => (tag ? chunk[row]?.tag : chunk[row]?.expiresAt)),
+        })
         .then(
-          (rows) => {
+          ({ rows }) => {
             const won = new Set(rows.map((r) => r.tag));
             for (const s of chunk) s.settle(won.has(s.tag) ? 'fresh' : 'reused');
           },
@@ -115,6 +120,29 @@ export class Challenges {
           },
         );
     }
+  }
+
+  /**
+   * The insert for `rows` spends, built by Kysely once per row count (building it each time cost
+   * ~20 µs a spend on the bench machine) with placeholder values that say which parameter holds
+   * which row's tag or expiry, whatever order the dialect binds them in.
+   */
+  #statement(rows: number): { query: CompiledQuery<{ tag: string }>; slots: [row: number, tag: boolean][] } {
+    let statement = this.#statements.get(rows);
+    if (!statement) {
+      const query = this.#db
+        .insertInto('attestation_spent_challenges')
+        .values(Array.from({ length: rows }, (_, row) => ({ tag: `row ${row}`, expires_at: -1 - row })))
+        .onConflict((oc) => oc.columns(['expires_at', 'tag']).doNothing())
+        .returning('tag')
+        .compile();
+      const slots = query.parameters.map((value): [number, boolean] =>
+        typeof value === 'string' ? [Number(value.slice(4)), true] : [-1 - Number(value), false],
+      );
+      statement = { query, slots };
+      if (rows <= MAX_COMPILED_ROWS) this.#statements.set(rows, statement);
+    }
+    return statement;
   }
 
   /** Spent seals whose challenges have expired: the seal check refuses those on its own. */

@@ -16,6 +16,7 @@ import * as appleKeys from './migrations/0012-apple-keys.ts';
 import * as serverPin from './migrations/0013-server-pin.ts';
 import * as deviceLookups from './migrations/0014-device-lookups.ts';
 import * as statelessChallenges from './migrations/0015-stateless-challenges.ts';
+import * as orderedSpentChallenges from './migrations/0016-ordered-spent-challenges.ts';
 
 /** The ordered list of migrations this code knows. Append only. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -34,6 +35,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0013-server-pin': serverPin,
   '0014-device-lookups': deviceLookups,
   '0015-stateless-challenges': statelessChallenges,
+  '0016-ordered-spent-challenges': orderedSpentChallenges,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

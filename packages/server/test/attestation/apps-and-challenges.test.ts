@@ -95,6 +95,41 @@ describe('attestation challenges', () => {
     assert.ok(again.every((u) => u === 'reused'));
   });
 
+  it("spent together, each seal is stored with its own challenge's expiry", async () => {
+    const { challenges } = server.built.services.attestation;
+    // Challenges issued a second apart, so each has an expiry of its own.
+    const start = Date.now();
+    const issued: string[] = [];
+    try {
+      for (let i = 0; i < 12; i++) {
+        mock.timers.enable({ apis: ['Date'], now: start + i * 1000 });
+        issued.push(challenges.issue().challenge);
+        mock.timers.reset();
+      }
+      mock.timers.enable({ apis: ['Date'], now: start + 12_000 });
+      assert.deepEqual(await Promise.all(issued.map((c) => challenges.consume(c))), Array(12).fill('fresh'));
+    } finally {
+      mock.timers.reset();
+    }
+    // A challenge is version (1) ‖ expiry in Unix seconds (4) ‖ random (32) ‖ seal (16).
+    const sealed = issued.map((c) => {
+      const bytes = Buffer.from(c, 'base64url');
+      return { tag: bytes.subarray(37).toString('base64url'), expires_at: bytes.readUInt32BE(1) * 1000 };
+    });
+    const rows = await server.built.services.database.db
+      .selectFrom('attestation_spent_challenges')
+      .select(['tag', 'expires_at'])
+      .where(
+        'tag',
+        'in',
+        sealed.map((s) => s.tag),
+      )
+      .execute();
+    const stored = new Map(rows.map((r) => [r.tag, Number(r.expires_at)]));
+    assert.equal(new Set(sealed.map((s) => s.expires_at)).size, 12);
+    for (const s of sealed) assert.equal(stored.get(s.tag), s.expires_at);
+  });
+
   it('issuing stores nothing; spending one stores its seal until it would have expired', async () => {
     const spent = async () =>
       Number(

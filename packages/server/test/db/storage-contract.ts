@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { sql } from 'kysely';
+import { SqliteAdapter, sql } from 'kysely';
 import { AdminKeys, AuditLog } from '../../src/admin/index.ts';
 import { migrateToLatest, SchemaError } from '../../src/db/index.ts';
+import * as orderedSpentChallenges from '../../src/db/migrations/0016-ordered-spent-challenges.ts';
 import { Users } from '../../src/directory/index.ts';
 import { createInProcessEventBus } from '../../src/events/index.ts';
 import { HttpError } from '../../src/http/errors.ts';
@@ -40,6 +41,53 @@ export function defineStorageContract(open: () => Promise<TestDatabase>): void {
       .where('name' as never, '=', '9999-from-the-future' as never)
       .execute();
     assert.deepEqual(await migrateToLatest(db()), []);
+  });
+
+  test('migration 0016: seals spent before it stay spent; (expires_at, tag) is the key', async () => {
+    // The table back in 0015's shape with two spent seals, then 0016 once more.
+    await db().schema.dropTable('attestation_spent_challenges').execute();
+    await db()
+      .schema.createTable('attestation_spent_challenges')
+      .addColumn('tag', 'text', (c) => c.primaryKey())
+      .addColumn('expires_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db()
+      .insertInto('attestation_spent_challenges')
+      .values([
+        { tag: 'seal-a', expires_at: 2_000 },
+        { tag: 'seal-b', expires_at: 1_000 },
+      ])
+      .execute();
+    await orderedSpentChallenges.up(db() as never);
+    const rows = await db()
+      .selectFrom('attestation_spent_challenges')
+      .select(['expires_at', 'tag'])
+      .orderBy('expires_at')
+      .execute();
+    assert.deepEqual(
+      rows.map((r) => [Number(r.expires_at), r.tag]),
+      [
+        [1_000, 'seal-b'],
+        [2_000, 'seal-a'],
+      ],
+    );
+    const spend = (tag: string, expires_at: number) =>
+      db()
+        .insertInto('attestation_spent_challenges')
+        .values({ tag, expires_at })
+        .onConflict((oc) => oc.columns(['expires_at', 'tag']).doNothing())
+        .returning('tag')
+        .execute()
+        .then((won) => won.map((r) => r.tag));
+    assert.deepEqual(await spend('seal-a', 2_000), [], 'a seal spent before the upgrade is spent');
+    assert.deepEqual(await spend('seal-c', 2_000), ['seal-c']);
+    if (db().getExecutor().adapter instanceof SqliteAdapter) {
+      const table = await sql<{ sql: string }>`select sql from sqlite_master where name = 'attestation_spent_challenges'`.execute(
+        db(),
+      );
+      assert.match(table.rows[0]?.sql ?? '', /without rowid/i);
+    }
+    await db().deleteFrom('attestation_spent_challenges').execute();
   });
 
   test('users: unique case-insensitively after NFKC; nothing half-written on conflict', async () => {
