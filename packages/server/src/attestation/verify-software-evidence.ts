@@ -31,7 +31,11 @@ function shapeOk(p: Record<string, unknown>): p is Record<string, unknown> & Sof
 }
 
 // A device makes all its evidence with one key: its header is checked and key imported once.
-const evidenceJws = new EmbeddedKeyJws({ algorithms: ALGORITHMS, isTyp: (typ) => typ === SOFTWARE_EVIDENCE_TYP });
+const evidenceJws = new EmbeddedKeyJws({
+  algorithms: ALGORITHMS,
+  isTyp: (typ) => typ === SOFTWARE_EVIDENCE_TYP,
+  inTurn: true,
+});
 
 /**
  * `software` evidence: a compact JWS signed by the app-instance key carried in its own `jwk`

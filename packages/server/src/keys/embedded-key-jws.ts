@@ -1,6 +1,6 @@
 import { constants, createPublicKey, type JsonWebKey, type KeyObject, verify } from 'node:crypto';
 import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, type JWK } from 'jose';
-import { verifyJws } from './jws-signature.ts';
+import { verifyJws, verifyJwsInTurn } from './jws-signature.ts';
 
 // JWK members that only a private or symmetric key has (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037 §2).
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k', 'priv'];
@@ -45,7 +45,7 @@ export class JwsRejected extends Error {
 export interface EmbeddedKey {
   jwk: JWK;
   jkt: string;
-  verify(input: Buffer, signature: Buffer): boolean;
+  verify(input: Buffer, signature: Buffer): boolean | Promise<boolean>;
 }
 
 export interface EmbeddedKeyJwsOptions {
@@ -55,6 +55,11 @@ export interface EmbeddedKeyJwsOptions {
   isTyp(typ: unknown): boolean;
   /** How many imported keys are kept, by protected header; the oldest goes first. */
   maxKeys?: number;
+  /**
+   * Check ECDSA and EdDSA signatures with the turn's other checks (`verify-tier.ts`), on libuv's
+   * thread pool when a turn has several, instead of each in place.
+   */
+  inTurn?: boolean;
 }
 
 /**
@@ -83,12 +88,14 @@ export class EmbeddedKeyJws {
   readonly #algorithms: readonly string[];
   readonly #isTyp: (typ: unknown) => boolean;
   readonly #maxKeys: number;
+  readonly #inTurn: boolean;
   readonly #keys = new Map<string, Promise<EmbeddedKey>>();
 
   constructor(options: EmbeddedKeyJwsOptions) {
     this.#algorithms = options.algorithms;
     this.#isTyp = options.isTyp;
     this.#maxKeys = options.maxKeys ?? 10_000;
+    this.#inTurn = options.inTurn ?? false;
   }
 
   /** Verifies `jws` (RFC 7515 §5.2) and returns its key and its payload, a JSON object; throws `JwsRejected`. */
@@ -102,7 +109,7 @@ export class EmbeddedKeyJws {
     // Canonical base64url only (RFC 7515 §2, RFC 4648 §3.5: no padding, unused bits zero).
     const signatureBytes = Buffer.from(signature, 'base64url');
     if (!SEGMENT.test(signature) || signatureBytes.toString('base64url') !== signature) throw new JwsRejected('bad_signature');
-    if (!key.verify(Buffer.from(`${header}.${body}`, 'ascii'), signatureBytes)) throw new JwsRejected('bad_signature');
+    if (!(await key.verify(Buffer.from(`${header}.${body}`, 'ascii'), signatureBytes))) throw new JwsRejected('bad_signature');
     let payload: unknown;
     try {
       payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
@@ -164,7 +171,9 @@ export class EmbeddedKeyJws {
               return false;
             }
           }
-        : (input, signature) => verifyJws(alg, how.hash, key, input, signature),
+        : this.#inTurn
+          ? (input, signature) => verifyJwsInTurn(alg, how.hash, key, input, signature)
+          : (input, signature) => verifyJws(alg, how.hash, key, input, signature),
     };
   }
 }

@@ -1,5 +1,6 @@
 import { type KeyObject, sign, verify } from 'node:crypto';
 import ecdsaSigFormatter from 'ecdsa-sig-formatter';
+import { verifyInTurn } from './verify-tier.ts';
 
 /**
  * JWS signatures (RFC 7515 §5) made and checked with node:crypto on the event loop, with the key
@@ -54,4 +55,24 @@ export function verifyJws(alg: string, hash: string | null, key: KeyObject, inpu
   } catch {
     return false;
   }
+}
+
+/** `verifyJws` made with the turn's other checks (`verify-tier.ts`): on the thread pool when several. */
+export function verifyJwsInTurn(
+  alg: string,
+  hash: string | null,
+  key: KeyObject,
+  input: Buffer,
+  signature: Buffer,
+): Promise<boolean> {
+  const half = ECDSA_HALF[alg];
+  if (half === undefined) return verifyInTurn(hash, key, input, signature);
+  if (signature.length !== 2 * half) return Promise.resolve(false);
+  let der: Buffer;
+  try {
+    der = ecdsaSigFormatter.joseToDer(signature, alg);
+  } catch {
+    return Promise.resolve(false);
+  }
+  return verifyInTurn(hash, key, input, der);
 }
