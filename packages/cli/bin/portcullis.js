@@ -15,7 +15,8 @@ if (major < 24) {
   // - glibc gives each thread that allocates (libuv's pool, V8's helpers) an arena of its own, up to
   //   eight per core, each keeping its freed memory; two arenas cut another ~15 MB under load and
   //   ~7 MB at idle.
-  // Neither cost measurable throughput on the bench machine (README, Benchmarks).
+  // The smaller semi-spaces cost the token endpoint about 4 % of its tokens per CPU-second at 64
+  // connections (paired rounds against 16 MB); the gateway showed no cost (README, Benchmarks).
   const flag = '--max-semi-space-size';
   const chosen = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((a) => a.startsWith(flag));
   const arenas = process.platform === 'linux' && process.env.MALLOC_ARENA_MAX === undefined;
