@@ -20,6 +20,12 @@ const MAX_SPENDS_PER_STATEMENT = 500;
 /** Spend statements compiled once per row count up to this (larger batches are compiled each time). */
 const MAX_COMPILED_ROWS = 64;
 
+/** The spend insert for some number of rows, and which row's tag (true) or expiry each parameter is. */
+interface SpendStatement {
+  query: CompiledQuery<{ tag: string }>;
+  slots: [row: number, tag: boolean][];
+}
+
 /** A spend waiting for this turn of the event loop to end, to be written with the others. */
 interface Spend {
   tag: string;
@@ -41,8 +47,8 @@ export type ChallengeUse = 'fresh' | 'unknown' | 'reused';
 export class Challenges {
   readonly #random = new RandomPool();
   #waiting: Spend[] = [];
-  /** The spend insert compiled per row count, and where each row's tag and expiry go among its parameters. */
-  readonly #statements = new Map<number, { query: CompiledQuery<{ tag: string }>; slots: [row: number, tag: boolean][] }>();
+  /** The spend insert compiled per row count. */
+  readonly #statements = new Map<number, SpendStatement>();
   readonly #db: Kysely<Database>;
   readonly #digests: SecretDigests;
 
@@ -127,7 +133,7 @@ export class Challenges {
    * ~20 µs a spend on the bench machine) with placeholder values that say which parameter holds
    * which row's tag or expiry, whatever order the dialect binds them in.
    */
-  #statement(rows: number): { query: CompiledQuery<{ tag: string }>; slots: [row: number, tag: boolean][] } {
+  #statement(rows: number): SpendStatement {
     let statement = this.#statements.get(rows);
     if (!statement) {
       const query = this.#db

@@ -137,10 +137,16 @@ export class Devices {
     return this.#reloading;
   }
 
-  /** After an admin's change: this node's memory first, then every other node's. */
+  /**
+   * After an admin's change: the bus runs this node's subscription (the reload) within `publish`,
+   * before it reaches the other nodes; the change is done when this node's memory has it.
+   */
   async #changed(deviceId: string): Promise<void> {
-    await this.#reload(deviceId);
-    await this.#bus.publish(CHANGED, { device_id: deviceId });
+    try {
+      await this.#bus.publish(CHANGED, { device_id: deviceId });
+    } finally {
+      await this.#reloading;
+    }
   }
 
   close(): void {

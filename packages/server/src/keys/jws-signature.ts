@@ -43,15 +43,29 @@ export function signJwsOnPool(
 }
 
 /**
+ * The signature as node:crypto checks it: an ECDSA signature must be exactly r‖s at the
+ * algorithm's width (RFC 7518 §3.4) and becomes DER; anything else is null. Others pass as they are.
+ */
+function checkable(alg: string, signature: Buffer): Buffer | null {
+  const half = ECDSA_HALF[alg];
+  if (half === undefined) return signature;
+  if (signature.length !== 2 * half) return null;
+  try {
+    return ecdsaSigFormatter.joseToDer(signature, alg);
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Whether `signature` (the decoded JWS signature) is `key`'s over `input`. An ECDSA signature must
  * be exactly r‖s at the algorithm's width (RFC 7518 §3.4); anything else is false, never an error.
  */
 export function verifyJws(alg: string, hash: string | null, key: KeyObject, input: Buffer, signature: Buffer): boolean {
-  const half = ECDSA_HALF[alg];
+  const der = checkable(alg, signature);
+  if (der === null) return false;
   try {
-    if (half === undefined) return verify(hash, input, key, signature);
-    if (signature.length !== 2 * half) return false;
-    return verify(hash, input, key, ecdsaSigFormatter.joseToDer(signature, alg));
+    return verify(hash, input, key, der);
   } catch {
     return false;
   }
@@ -65,14 +79,6 @@ export function verifyJwsInTurn(
   input: Buffer,
   signature: Buffer,
 ): Promise<boolean> {
-  const half = ECDSA_HALF[alg];
-  if (half === undefined) return verifyInTurn(hash, key, input, signature);
-  if (signature.length !== 2 * half) return Promise.resolve(false);
-  let der: Buffer;
-  try {
-    der = ecdsaSigFormatter.joseToDer(signature, alg);
-  } catch {
-    return Promise.resolve(false);
-  }
-  return verifyInTurn(hash, key, input, der);
+  const der = checkable(alg, signature);
+  return der === null ? Promise.resolve(false) : verifyInTurn(hash, key, input, der);
 }

@@ -61,16 +61,17 @@ export interface JwsThreadOptions {
  * endpoint uses a second core for what is otherwise a third of its event loop's time: every
  * signature asked for in one turn of the event loop goes over in one message and comes back in
  * one, which in a large batch costs the event loop a few µs a signature against ~50 µs for signing
- * in place, and far less than WebCrypto's thread-pool round trip per signature. Only a turn that asks for many
- * (`MIN_BATCH`) goes to the thread; a turn asking for four to fifteen signs each on libuv's thread
- * pool (node:crypto's callback form, far cheaper to hand over than a message to the thread); fewer,
- * and so every quiet server and most tests, sign in place, and a server never asked for many
- * starts no thread. With the pool tier the token bench at 10 connections went from 1.91× to 2.23×
- * the reference (one run each, the server then using 115 % of a core instead of 99 %). Measured on the bench machine
- * (token endpoint, one A/B run each, three rounds a side): at 64 connections in place made
- * 3,632–6,040 requests/s, batches of 2 and more on the thread 4,270–5,730 for about 20 % more CPU
- * a request, batches of 16 and more 4,816–6,099 for 10–15 % more; at 10 connections batches of 2
- * and more used 15–40 % more CPU a request than in place and were slower in two rounds of three.
+ * in place, and far less than WebCrypto's thread-pool round trip per signature. Only a turn that
+ * asks for many (`MIN_BATCH`) goes to the thread; a turn asking for four to fifteen signs each on
+ * libuv's thread pool (node:crypto's callback form, far cheaper to hand over than a message to the
+ * thread); fewer, and so every quiet server and most tests, sign in place, and a server never
+ * asked for many starts no thread. With the pool tier the token bench at 10 connections went from
+ * 1.91× to 2.23× the reference (one run each, the server then using 115 % of a core instead of
+ * 99 %). Measured on the bench machine (token endpoint, one A/B run each, three rounds a side): at
+ * 64 connections in place made 3,632–6,040 requests/s, batches of 2 and more on the thread
+ * 4,270–5,730 for about 20 % more CPU a request, batches of 16 and more 4,816–6,099 for 10–15 %
+ * more; at 10 connections batches of 2 and more used 15–40 % more CPU a request than in place and
+ * were slower in two rounds of three.
  * If the thread fails, whatever it held is signed in place and a new one starts; after three
  * failures everything is signed in place.
  *

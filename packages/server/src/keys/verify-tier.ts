@@ -20,7 +20,7 @@ let scheduled = false;
 let pooledCount = 0;
 
 function checkHere(c: Check): void {
-  let valid = false;
+  let valid: boolean;
   try {
     valid = verify(c.hash, c.input, c.key, c.signature);
   } catch {
@@ -59,9 +59,9 @@ export function pooledVerifications(): number {
  * one turn of the event loop are made together at its end: in place when few, on libuv's thread
  * pool when several, so a busy server spends its second core on them. Used for attestation
  * evidence (an ES256 check is ~130 µs, the largest single cost of an attestation). Measured with
- * the attest bench's clients against three servers side by side, six alternating 5-second rounds:
- * in place 9,165 attestations in all, this tier 10,236 (+12 %, ahead in four rounds of six),
- * every check on the pool 8,706. The gateway's DPoP proofs are still checked in place (a
+ * the attest bench's clients against three servers side by side, six alternating 5-second rounds,
+ * attestations/s summed over the rounds: in place 9,165, this tier 10,236 (+12 %, ahead in four
+ * rounds of six), every check on the pool 8,706. The gateway's DPoP proofs are still checked in place (a
  * checking thread gained nothing there: jws-thread.ts); this tier has not been measured for them.
  */
 export function verifyInTurn(hash: string | null, key: KeyObject, input: Buffer, signature: Buffer): Promise<boolean> {
