@@ -203,6 +203,10 @@ describe('portcullis clients against a running server', () => {
         'refresh_token',
         '--redirect-uri',
         'com.example.app:/cb',
+        '--web-origin',
+        'https://app.example.com',
+        '--web-origin',
+        'capacitor://localhost',
         '--token-auth',
         'none',
         '--first-party',
@@ -219,6 +223,7 @@ describe('portcullis clients against a running server', () => {
       assert.equal(client.type, 'public');
       assert.equal(client.token_endpoint_auth_method, 'none');
       assert.deepEqual(client.redirect_uris, ['com.example.app:/cb']);
+      assert.deepEqual(client.web_origins, ['https://app.example.com', 'capacitor://localhost']);
       assert.deepEqual([...client.grant_types].sort(), ['authorization_code', 'refresh_token']);
       assert.equal(client.first_party, true);
       assert.ok(!('client_secret' in client));
@@ -227,6 +232,7 @@ describe('portcullis clients against a running server', () => {
       assertSuccess(text);
       assert.match(text.stdout, /\nredirect uris:\s+com\.example\.app:\/cb\n/);
       assert.match(text.stdout, /\nfirst party:\s+yes\n/);
+      assert.match(text.stdout, /\nweb origins:\s+https:\/\/app\.example\.com capacitor:\/\/localhost\n/);
     });
 
     it('takes --token-auth none by default, and --json shows the created client without a secret', async () => {
@@ -334,6 +340,24 @@ describe('portcullis clients against a running server', () => {
       assertFailure(result, /redirect/i);
       const { clients } = parseJson<{ clients: ClientView[] }>(await cli(['clients', 'list', '--json']));
       assert.ok(!clients.some((client) => client.name === 'evil'), 'nothing was created');
+    });
+
+    it('refuses a web origin with a path, in one line, creating nothing', async () => {
+      const result = await cli([
+        'clients',
+        'create',
+        '--name',
+        'pathy',
+        '--type',
+        'confidential',
+        '--grant',
+        'client_credentials',
+        '--web-origin',
+        'https://app.example.com/spa',
+      ]);
+      assertFailure(result, /web origin/);
+      const { clients } = parseJson<{ clients: ClientView[] }>(await cli(['clients', 'list', '--json']));
+      assert.ok(!clients.some((client) => client.name === 'pathy'), 'nothing was created');
     });
 
     it('exits 2 on bad usage, sending nothing', async () => {

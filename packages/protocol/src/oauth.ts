@@ -30,6 +30,8 @@ export interface ClientView {
   tls_client_auth_subject_dn: string | null;
   resources: string[];
   attestation_app_ids: string[];
+  /** Origins whose browser pages may call the token, revocation and UserInfo endpoints (CORS). */
+  web_origins: string[];
   require_pkce: boolean;
   require_dpop: boolean;
   require_attestation: boolean;

@@ -41,6 +41,7 @@ interface CreateOptions {
   jwksFile?: string;
   tlsSubjectDn?: string;
   attestationApp?: string[];
+  webOrigin?: string[];
 }
 
 const SECRET_WARNING = 'Store this secret now: it will not be shown again.';
@@ -63,6 +64,10 @@ export function addClientsCommands(program: Command, io: CliIo): void {
     .option('--redirect-uri <uri...>', 'an allowed redirect URI (repeatable)')
     .option('--post-logout-redirect-uri <uri...>', 'an allowed post-logout redirect URI (repeatable)')
     .option('--scope <scope...>', 'a scope the client may ask for (repeatable)')
+    .option(
+      '--web-origin <origin...>',
+      'a web origin (https://app.example.com) whose pages may call the token, revocation and UserInfo endpoints (repeatable)',
+    )
     .option('--first-party', 'a first-party client: no consent page')
     .option('--require-attestation', 'require a valid app attestation on every token request')
     .option('--no-require-pkce', 'do not require PKCE on the authorization code grant')
@@ -91,6 +96,7 @@ export function addClientsCommands(program: Command, io: CliIo): void {
         jwks: options.jwksFile ? readJwks(options.jwksFile) : undefined,
         tls_client_auth_subject_dn: options.tlsSubjectDn,
         attestation_app_ids: options.attestationApp,
+        web_origins: options.webOrigin,
       });
       // With an unsaved secret, --json is the one place the secret is in the output: keep it.
       if (ctx.json) return writeJson(io, created);
@@ -182,6 +188,7 @@ function formatClient(client: ClientView): string {
     ['response types', joinList(client.response_types)],
     ['redirect uris', joinList(client.redirect_uris)],
     ['post-logout redirect uris', joinList(client.post_logout_redirect_uris)],
+    ['web origins', joinList(client.web_origins)],
     ['scopes', joinList(client.scopes)],
     ['token auth method', client.token_endpoint_auth_method],
     ['require pkce', yesNo(client.require_pkce)],

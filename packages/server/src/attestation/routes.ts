@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ATTESTATION_FORMATS, ATTESTATION_JWKS_PATH, type AttestationFailure } from '@portcullis/protocol';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { allowAnyOrigin } from '../http/any-origin.ts';
 import { HttpError } from '../http/errors.ts';
 import { literals } from '../http/literals.ts';
 import { DateTime, NullableDateTime, NullableString } from '../http/schemas.ts';
@@ -68,8 +69,9 @@ export async function attestationRoutes(fastify: FastifyInstance, services: Serv
     },
   );
 
-  app.get(ATTESTATION_JWKS_PATH, async (_request, reply) => {
+  app.get(ATTESTATION_JWKS_PATH, async (request, reply) => {
     reply.header('cache-control', 'public, max-age=60');
+    allowAnyOrigin(request, reply);
     return services.signingKeys.jwks('attestation');
   });
 }

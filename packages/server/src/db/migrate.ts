@@ -17,6 +17,7 @@ import * as serverPin from './migrations/0013-server-pin.ts';
 import * as deviceLookups from './migrations/0014-device-lookups.ts';
 import * as statelessChallenges from './migrations/0015-stateless-challenges.ts';
 import * as orderedSpentChallenges from './migrations/0016-ordered-spent-challenges.ts';
+import * as webOrigins from './migrations/0017-web-origins.ts';
 
 /** The ordered list of migrations this code knows. Append only. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -36,6 +37,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0014-device-lookups': deviceLookups,
   '0015-stateless-challenges': statelessChallenges,
   '0016-ordered-spent-challenges': orderedSpentChallenges,
+  '0017-web-origins': webOrigins,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

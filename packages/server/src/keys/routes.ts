@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { KEY_USES, SIGNING_ALGORITHMS } from '@portcullis/protocol';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { allowAnyOrigin } from '../http/any-origin.ts';
 import { literals } from '../http/literals.ts';
 import { DateTime, NullableDateTime } from '../http/schemas.ts';
 import type { Services } from '../services.ts';
@@ -19,8 +20,9 @@ const SigningKeyView = Type.Object({
 
 /** The public JWKS: token-signing keys verifiers need (current, next and still-valid retired ones). */
 export function registerJwksRoute(app: FastifyInstance, services: Services): void {
-  app.get('/.well-known/jwks.json', async (_request, reply) => {
+  app.get('/.well-known/jwks.json', async (request, reply) => {
     reply.header('cache-control', 'public, max-age=60');
+    allowAnyOrigin(request, reply);
     return services.signingKeys.jwks('token');
   });
 }

@@ -22,6 +22,7 @@ const ClientView = Type.Object({
   tls_client_auth_subject_dn: NullableString,
   resources: Strings,
   attestation_app_ids: Strings,
+  web_origins: Strings,
   require_pkce: Type.Boolean(),
   require_dpop: Type.Boolean(),
   require_attestation: Type.Boolean(),
@@ -62,6 +63,7 @@ export function registerClientsAdminRoutes(fastify: FastifyInstance, services: S
             tls_client_auth_subject_dn: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
             resources: Type.Optional(Uris),
             attestation_app_ids: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 255 }), { maxItems: 50 })),
+            web_origins: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 300 }), { maxItems: 50 })),
             jwks: Type.Optional(
               Type.Object({ keys: Type.Array(Jwk, { minItems: 1, maxItems: 20 }) }, { additionalProperties: false }),
             ),

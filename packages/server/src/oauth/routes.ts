@@ -1,10 +1,12 @@
 import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { checkClientAttestation } from '../attestation/index.ts';
+import { allowAnyOrigin } from '../http/any-origin.ts';
 import { OAuthError } from '../http/errors.ts';
 import type { Services } from '../services.ts';
 import { handleAuthorize, INTERACTION_PATH } from './authorize/authorize-endpoint.ts';
 import { pushAuthorizationRequest } from './authorize/push-authorization-request.ts';
+import { checkClientOrigin, registerPreflights } from './cors.ts';
 import { discoveryDocument, PATHS } from './discovery.ts';
 import { checkTokenRequestProof } from './dpop/check-token-request-proof.ts';
 import { issueDpopNonce } from './dpop/dpop-nonce.ts';
@@ -73,8 +75,9 @@ export async function oauthRoutes(app: FastifyInstance, services: Services): Pro
       certificate: presentedCertificate(request),
     });
 
-  const discovery = async (_request: FastifyRequest, reply: FastifyReply) => {
+  const discovery = async (request: FastifyRequest, reply: FastifyReply) => {
     reply.header('cache-control', 'public, max-age=300');
+    allowAnyOrigin(request, reply);
     return discoveryDocument(issuer(), services.mtlsUrl());
   };
   app.get('/.well-known/openid-configuration', discovery);
@@ -98,6 +101,7 @@ export async function oauthRoutes(app: FastifyInstance, services: Services): Pro
     noStore(reply);
     const body = form(request);
     const client = await caller(request, PATHS.token);
+    checkClientOrigin(request, reply, services, client);
     // RFC 9449 §8: every answer to a DPoP token request carries a fresh nonce for the next proof.
     const dpopHeaders = readDpopHeaders(request.raw);
     if (dpopHeaders || client.requireDpop) reply.header('dpop-nonce', issueDpopNonce(services.digests));
@@ -147,13 +151,22 @@ export async function oauthRoutes(app: FastifyInstance, services: Services): Pro
   app.post(PATHS.revocation, async (request, reply) => {
     noStore(reply);
     const client = await caller(request, PATHS.revocation);
+    checkClientOrigin(request, reply, services, client);
     await revokeToken(client, requiredParam(form(request), 'token'), issuer(), services.signingKeys, services.oauth);
     return reply.code(200).send();
   });
 
-  app.get(PATHS.revocationFeed, async (_request, reply) => {
+  app.get(PATHS.revocationFeed, async (request, reply) => {
     reply.header('cache-control', 'public, max-age=5');
+    allowAnyOrigin(request, reply);
     return { revoked: services.oauth.revocations.live().map((r) => ({ jti: r.jti, exp: Math.floor(r.expires_at / 1000) })) };
+  });
+
+  // Browser apps on other origins: the endpoints a client's pages call (cors.ts).
+  registerPreflights(app, services, {
+    [PATHS.token]: ['POST'],
+    [PATHS.revocation]: ['POST'],
+    [PATHS.userinfo]: ['GET', 'POST'],
   });
 
   registerRegistrationRoutes(app, services);

@@ -20,6 +20,8 @@ export interface OAuthTables {
     resources: string;
     /** JSON list of app ids whose attested instances may use the client. */
     attestation_app_ids: string;
+    /** JSON list of the web origins whose pages may call the client's OAuth endpoints (CORS). */
+    web_origins: string;
     require_pkce: number;
     require_dpop: number;
     require_attestation: number;

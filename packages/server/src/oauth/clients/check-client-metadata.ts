@@ -22,6 +22,8 @@ export interface ClientMetadataInput {
   resources?: string[] | undefined;
   /** The apps whose attested instances may use a require_attestation client. */
   attestation_app_ids?: string[] | undefined;
+  /** Origins (scheme://host[:port]) whose browser pages may call the token, revocation and UserInfo endpoints. */
+  web_origins?: string[] | undefined;
   access_token_lifetime?: number | undefined;
   refresh_token_lifetime?: number | undefined;
   refresh_token_idle_lifetime?: number | undefined;
@@ -44,6 +46,7 @@ export interface ClientMetadata {
   tlsClientAuthSubjectDn: string | null;
   resources: string[];
   attestationAppIds: string[];
+  webOrigins: string[];
   accessTokenLifetime: number;
   refreshTokenLifetime: number;
   refreshTokenIdleLifetime: number;
@@ -57,6 +60,35 @@ export const DEFAULT_LIFETIMES = { access: 900, refresh: 30 * 86_400, refreshIdl
 
 function invalid(description: string): OAuthError {
   return new OAuthError('invalid_client_metadata', description);
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+// RFC 3986 §3.1 scheme, then an authority without userinfo, and nothing after it.
+const ORIGIN = /^([a-z][a-z0-9+.-]*):\/\/([^/?#@\s\\]+)$/;
+
+/**
+ * Why `origin` cannot be a client's web origin, or undefined. An origin is compared as the browser
+ * sends it in the Origin header (RFC 6454 §6.1, the Fetch standard's serialization): `https://`
+ * with a host and an optional port, lowercase, no path; `http://` only on the loopback (a developer's
+ * machine); and a native shell's own scheme (`capacitor://localhost`). Never a wildcard, never
+ * `null` (sandboxed frames and local files share that value).
+ */
+export function checkWebOrigin(origin: string): string | undefined {
+  const parts = ORIGIN.exec(origin);
+  if (!parts) return 'an origin is scheme://host[:port] with no path, query, fragment or user name';
+  const [, scheme, authority] = parts as unknown as [string, string, string];
+  if (authority.includes('*')) return 'wildcards are not allowed';
+  if (scheme === 'http' || scheme === 'https') {
+    // The browser's own serialization: lowercase host, default port omitted, IDNs in punycode.
+    if (!URL.canParse(origin) || new URL(origin).origin !== origin)
+      return `write it as the browser sends it${URL.canParse(origin) ? ` (${new URL(origin).origin})` : ''}`;
+    if (scheme === 'http' && !LOOPBACK_HOSTS.has(new URL(origin).hostname))
+      return 'http is only allowed on the loopback; use https';
+    return undefined;
+  }
+  if (scheme !== origin.slice(0, scheme.length).toLowerCase() || authority !== authority.toLowerCase())
+    return 'write the scheme and host in lowercase';
+  return undefined;
 }
 
 function responseTypesFor(grants: readonly GrantType[]): string[] {
@@ -133,6 +165,11 @@ export function checkClientMetadata(input: ClientMetadataInput, maxTokenLifetime
   if (input.require_attestation === true && attestationAppIds.length === 0) {
     throw invalid('require_attestation needs attestation_app_ids: the apps whose attested instances may use this client');
   }
+  const webOrigins = [...new Set(input.web_origins ?? [])];
+  for (const origin of webOrigins) {
+    const problem = checkWebOrigin(origin);
+    if (problem) throw invalid(`web origin ${JSON.stringify(origin)}: ${problem}`);
+  }
   const access = input.access_token_lifetime ?? Math.min(DEFAULT_LIFETIMES.access, maxTokenLifetime);
   if (access < 30 || access > maxTokenLifetime)
     throw invalid(`access_token_lifetime must be from 30 to ${maxTokenLifetime} seconds`);
@@ -157,6 +194,7 @@ export function checkClientMetadata(input: ClientMetadataInput, maxTokenLifetime
     tlsClientAuthSubjectDn: authMethod === 'tls_client_auth' ? (input.tls_client_auth_subject_dn ?? null) : null,
     resources,
     attestationAppIds,
+    webOrigins,
     accessTokenLifetime: access,
     refreshTokenLifetime: refresh,
     refreshTokenIdleLifetime: refreshIdle,

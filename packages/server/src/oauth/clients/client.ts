@@ -19,6 +19,7 @@ export interface Client {
   tlsClientAuthSubjectDn: string | null;
   resources: readonly string[];
   attestationAppIds: readonly string[];
+  webOrigins: readonly string[];
   requirePkce: boolean;
   requireDpop: boolean;
   requireAttestation: boolean;
@@ -49,6 +50,7 @@ export function clientFromRow(row: ClientRow): Client {
     tlsClientAuthSubjectDn: row.tls_client_auth_subject_dn,
     resources: list(row.resources),
     attestationAppIds: list(row.attestation_app_ids),
+    webOrigins: list(row.web_origins),
     requirePkce: row.require_pkce === 1,
     requireDpop: row.require_dpop === 1,
     requireAttestation: row.require_attestation === 1,
@@ -75,6 +77,7 @@ export function toClientView(c: Client): ClientView {
     tls_client_auth_subject_dn: c.tlsClientAuthSubjectDn,
     resources: [...c.resources],
     attestation_app_ids: [...c.attestationAppIds],
+    web_origins: [...c.webOrigins],
     require_pkce: c.requirePkce,
     require_dpop: c.requireDpop,
     require_attestation: c.requireAttestation,

@@ -21,6 +21,8 @@ export class Clients {
   readonly #bus: EventBus;
   readonly #maxTokenLifetime: number;
   #byId = new Map<string, Client>();
+  /** Every client's web origins together: a CORS preflight names no client, so it is answered for these. */
+  #webOrigins = new Set<string>();
   #unsubscribe: () => void = () => {};
 
   private constructor(db: Kysely<Database>, digests: SecretDigests, bus: EventBus, maxTokenLifetime: number) {
@@ -46,6 +48,7 @@ export class Clients {
   async reload(): Promise<void> {
     const rows = await store.listClientRows(this.#db);
     this.#byId = new Map(rows.map((r) => [r.client_id, clientFromRow(r)]));
+    this.#webOrigins = new Set([...this.#byId.values()].flatMap((c) => c.webOrigins));
   }
 
   async #changed(): Promise<void> {
@@ -56,6 +59,11 @@ export class Clients {
   /** The client with this id, from memory; undefined when unknown. */
   find(clientId: string): Client | undefined {
     return this.#byId.get(clientId);
+  }
+
+  /** Whether some client lists `origin` among its web origins. */
+  anyAllowsOrigin(origin: string): boolean {
+    return this.#webOrigins.has(origin);
   }
 
   /** Constant-time check of a presented secret against the client's stored digest. */
@@ -152,6 +160,7 @@ function metadataColumns(meta: ClientMetadata): Omit<store.ClientRow, 'client_id
     tls_client_auth_subject_dn: meta.tlsClientAuthSubjectDn,
     resources: JSON.stringify(meta.resources),
     attestation_app_ids: JSON.stringify(meta.attestationAppIds),
+    web_origins: JSON.stringify(meta.webOrigins),
     require_pkce: meta.requirePkce ? 1 : 0,
     require_dpop: meta.requireDpop ? 1 : 0,
     require_attestation: meta.requireAttestation ? 1 : 0,

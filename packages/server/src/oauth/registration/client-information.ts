@@ -20,6 +20,7 @@ export function describeClient(client: Client, issuer: string, registrationToken
     grant_types: [...client.grantTypes],
     response_types: [...client.responseTypes],
     token_endpoint_auth_method: client.authMethod,
+    web_origins: [...client.webOrigins],
     ...(client.scopes.length > 0 ? { scope: client.scopes.join(' ') } : {}),
     ...(client.jwks ? { jwks: { keys: client.jwks.keys as Record<string, unknown>[] } } : {}),
   };

@@ -96,6 +96,7 @@ export function readClientMetadata(
     require_pkce: true,
     token_endpoint_auth_method: authMethod,
     jwks: body.jwks as JSONWebKeySet | undefined,
+    web_origins: body.web_origins,
     require_dpop: current?.requireDpop,
     require_attestation: current?.requireAttestation,
     access_token_lifetime: current?.accessTokenLifetime,

@@ -19,6 +19,9 @@ export const ClientMetadataBody = Type.Object(
     client_name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     scope: Type.Optional(Type.String({ maxLength: 4000 })),
     jwks: Type.Optional(Jwks),
+    // An extension (RFC 7591 §2 allows them): the browser origins that may call the token,
+    // revocation and UserInfo endpoints (CORS).
+    web_origins: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 300 }), { maxItems: 50 })),
     jwks_uri: Type.Optional(Type.Unknown()),
     software_statement: Type.Optional(Type.Unknown()),
     // RFC 7592 §2.2: an update names the client, and may repeat its current secret.
@@ -43,6 +46,7 @@ export const ClientInformation = Type.Object({
   grant_types: Type.Array(Type.String()),
   response_types: Type.Array(Type.String()),
   token_endpoint_auth_method: Type.String(),
+  web_origins: Type.Array(Type.String()),
   scope: Type.Optional(Type.String()),
   jwks: Type.Optional(Jwks),
 });
