@@ -324,40 +324,28 @@ describe('portcullis clients against a running server', () => {
       assert.equal(missing.code, 2);
     });
 
-    it('refuses a plain-http redirect URI on a foreign host, in one line', async () => {
-      const result = await cli([
-        'clients',
-        'create',
-        '--name',
-        'evil',
-        '--type',
-        'confidential',
-        '--grant',
-        'authorization_code',
-        '--redirect-uri',
-        'http://evil.example.com/cb',
-      ]);
-      assertFailure(result, /redirect/i);
-      const { clients } = parseJson<{ clients: ClientView[] }>(await cli(['clients', 'list', '--json']));
-      assert.ok(!clients.some((client) => client.name === 'evil'), 'nothing was created');
-    });
-
-    it('refuses a web origin with a path, in one line, creating nothing', async () => {
-      const result = await cli([
-        'clients',
-        'create',
-        '--name',
-        'pathy',
-        '--type',
-        'confidential',
-        '--grant',
-        'client_credentials',
-        '--web-origin',
-        'https://app.example.com/spa',
-      ]);
-      assertFailure(result, /web origin/);
-      const { clients } = parseJson<{ clients: ClientView[] }>(await cli(['clients', 'list', '--json']));
-      assert.ok(!clients.some((client) => client.name === 'pathy'), 'nothing was created');
+    it('refuses a plain-http redirect URI on a foreign host and a web origin with a path, in one line, creating nothing', async () => {
+      const cases: [name: string, grant: string, option: string, value: string, reason: RegExp][] = [
+        ['evil', 'authorization_code', '--redirect-uri', 'http://evil.example.com/cb', /redirect/i],
+        ['pathy', 'client_credentials', '--web-origin', 'https://app.example.com/spa', /web origin/],
+      ];
+      for (const [name, grant, option, value, reason] of cases) {
+        const result = await cli([
+          'clients',
+          'create',
+          '--name',
+          name,
+          '--type',
+          'confidential',
+          '--grant',
+          grant,
+          option,
+          value,
+        ]);
+        assertFailure(result, reason);
+        const { clients } = parseJson<{ clients: ClientView[] }>(await cli(['clients', 'list', '--json']));
+        assert.ok(!clients.some((client) => client.name === name), `${option}: nothing was created`);
+      }
     });
 
     it('exits 2 on bad usage, sending nothing', async () => {

@@ -13,6 +13,26 @@ const SPA = 'https://spa.example';
 const ELSEWHERE = 'https://evil.example';
 const PASSWORD = 'correct horse battery staple';
 
+/** A confidential client_credentials client and a first-party public password client, both listing `origin`; alice's account. */
+async function setUpClients(server: OAuthServer, origin: string) {
+  const machine = await server.createClient({
+    name: 'spa',
+    type: 'confidential',
+    grant_types: ['client_credentials'],
+    web_origins: [origin],
+  });
+  const app = await server.createClient({
+    name: 'app',
+    type: 'public',
+    first_party: true,
+    grant_types: ['password'],
+    scopes: ['openid', 'profile'],
+    web_origins: [origin],
+  });
+  await server.createUser('alice', PASSWORD);
+  return { machine, app };
+}
+
 describe('CORS on the OAuth endpoints', () => {
   let server: OAuthServer;
   let token: string;
@@ -26,22 +46,8 @@ describe('CORS on the OAuth endpoints', () => {
   before(async () => {
     server = await startOAuthServer();
     token = `${server.issuer}/oauth/token`;
-    spa = await server.createClient({
-      name: 'spa',
-      type: 'confidential',
-      grant_types: ['client_credentials'],
-      web_origins: [SPA],
-    });
     plain = await server.createClient({ name: 'plain', type: 'confidential', grant_types: ['client_credentials'] });
-    app = await server.createClient({
-      name: 'app',
-      type: 'public',
-      first_party: true,
-      grant_types: ['password'],
-      scopes: ['openid', 'profile'],
-      web_origins: [SPA],
-    });
-    await server.createUser('alice', PASSWORD);
+    ({ machine: spa, app } = await setUpClients(server, SPA));
   });
   after(async () => {
     await server?.close();
@@ -279,21 +285,7 @@ describe('CORS in Chromium: a single-page app on another origin', { skip: SKIP_B
     browser = await launchBrowser();
     listed = await startPageOrigin();
     unlisted = await startPageOrigin();
-    client = await server.createClient({
-      name: 'spa',
-      type: 'confidential',
-      grant_types: ['client_credentials'],
-      web_origins: [listed.origin],
-    });
-    app = await server.createClient({
-      name: 'app',
-      type: 'public',
-      first_party: true,
-      grant_types: ['password'],
-      scopes: ['openid', 'profile'],
-      web_origins: [listed.origin],
-    });
-    await server.createUser('alice', PASSWORD);
+    ({ machine: client, app } = await setUpClients(server, listed.origin));
   });
   after(async () => {
     await browser?.close();

@@ -86,8 +86,8 @@ export function checkWebOrigin(origin: string): string | undefined {
       return 'http is only allowed on the loopback; use https';
     return undefined;
   }
-  if (scheme !== origin.slice(0, scheme.length).toLowerCase() || authority !== authority.toLowerCase())
-    return 'write the scheme and host in lowercase';
+  // The scheme is lowercase by the pattern; the host must be too, as the browser sends it.
+  if (authority !== authority.toLowerCase()) return 'write the host in lowercase';
   return undefined;
 }
 
