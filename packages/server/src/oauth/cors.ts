@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { authChallenge } from '../http/challenge.ts';
-import { HttpError, OAuthError } from '../http/errors.ts';
+import { OAuthError } from '../http/errors.ts';
 import type { Services } from '../services.ts';
 import type { Client } from './clients/client.ts';
 
@@ -39,29 +38,32 @@ function varyOnOrigin(reply: FastifyReply): void {
   else if (!/(^|,)\s*origin\s*(,|$)/i.test(vary)) reply.header('vary', `${vary}, Origin`);
 }
 
+/** Why a page's request is refused, for each endpoint to word in its own protocol's terms. */
+export const ORIGIN_REFUSED = "this client does not accept requests from this web page's origin (see the client's web_origins)";
+
 /**
- * Refuses a request from a page whose origin `client` does not list, and lets an allowed page read
- * the answer (errors included). `bearer` words the refusal as a resource server does (RFC 6750 §3).
+ * Whether the request may go on: true when it is not from a page on another origin, or from a
+ * page whose origin `client` lists, which may then read the answer (errors included); false when
+ * the caller must refuse it (with ORIGIN_REFUSED) before doing anything.
  */
-export function checkClientOrigin(
+export function allowClientOrigin(
   request: FastifyRequest,
   reply: FastifyReply,
   services: Services,
   client: Client | undefined,
-  bearer = false,
-): void {
+): boolean {
   const origin = crossOrigin(request, services);
-  if (origin === undefined) return;
+  if (origin === undefined) return true;
   varyOnOrigin(reply);
-  if (!client?.webOrigins.includes(origin)) {
-    const description = "this client does not accept requests from this web page's origin (see the client's web_origins)";
-    if (!bearer) throw new OAuthError('invalid_request', description);
-    const error = new HttpError(400, 'invalid_request', description);
-    error.headers['www-authenticate'] = authChallenge(['Bearer'], { code: 'invalid_request', description });
-    throw error;
-  }
+  if (!client?.webOrigins.includes(origin)) return false;
   reply.header('access-control-allow-origin', origin);
   reply.header('access-control-expose-headers', EXPOSED_HEADERS);
+  return true;
+}
+
+/** allowClientOrigin for the authorization server's own endpoints: a refusal is `invalid_request` (RFC 6749 §5.2). */
+export function checkClientOrigin(request: FastifyRequest, reply: FastifyReply, services: Services, client: Client): void {
+  if (!allowClientOrigin(request, reply, services, client)) throw new OAuthError('invalid_request', ORIGIN_REFUSED);
 }
 
 /** Preflight answers for the endpoints browser apps call, by path and the methods each takes. */

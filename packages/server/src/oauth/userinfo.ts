@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { authChallenge } from '../http/challenge.ts';
 import { HttpError } from '../http/errors.ts';
 import type { Services } from '../services.ts';
-import { checkClientOrigin } from './cors.ts';
+import { allowClientOrigin, ORIGIN_REFUSED } from './cors.ts';
 import { PATHS } from './discovery.ts';
 import { checkResourceProof } from './dpop/check-resource-proof.ts';
 import { readDpopHeaders } from './dpop/read-dpop-headers.ts';
@@ -38,7 +38,8 @@ export async function handleUserinfo(request: FastifyRequest, reply: FastifyRepl
   const payload = await verifyAccessToken(token, services.publicUrl(), services.signingKeys, services.oauth);
   if (!payload) throw bearerError(401, 'invalid_token', 'the access token is invalid, expired or revoked');
   // A page on another origin reads UserInfo only for a client that lists that origin (cors.ts).
-  checkClientOrigin(request, reply, services, services.oauth.clients.find(String(payload.client_id)), true);
+  if (!allowClientOrigin(request, reply, services, services.oauth.clients.find(String(payload.client_id))))
+    throw bearerError(400, 'invalid_request', ORIGIN_REFUSED);
   await checkResourceProof({
     scheme: credentials?.[1]?.toLowerCase() === 'dpop' ? 'dpop' : credentials ? 'bearer' : 'body',
     accessToken: token,
