@@ -9,7 +9,7 @@ export const CLOCK_SKEW_S = 5;
 const TOKEN_ALGS = ['ES256', 'EdDSA', 'RS256'];
 
 // RFC 6750 §2.1 / RFC 9449 §7.1: `Authorization: Bearer <token>` or `DPoP <token>`, one space, token68.
-const AUTHORIZATION = /^(Bearer|DPoP) ([A-Za-z0-9\-._~+/]+=*)$/i;
+const AUTHORIZATION = /^(?:Bearer|DPoP) [A-Za-z0-9\-._~+/]+=*$/i;
 
 /**
  * RFC 9068 §4 and RFC 6750: the access token is a JWT we signed (`typ` at+jwt, so an ID token is
@@ -18,30 +18,43 @@ const AUTHORIZATION = /^(Bearer|DPoP) ([A-Za-z0-9\-._~+/]+=*)$/i;
  * in the query string is refused (RFC 9700 §2.5). Verification results are cached per token;
  * revocation and client deletion are checked on every request, in memory.
  */
-export async function checkAccessToken(
+export function checkAccessToken(
   g: GatewayRequest,
   services: Services,
   cache: VerifiedTokens<AccessClaims>,
-): Promise<void> {
+): void | Promise<void> {
   if (g.query.includes('access_token') && new URLSearchParams(g.query).has('access_token'))
     throw new GatewayError(400, 'invalid_request', 'send the access token in the Authorization header, never in the URL');
   if (g.route.auth === 'off') return;
   const header = g.req.headers.authorization;
   if (header === undefined || header === '') throw challenged(g.challenge, 401, undefined, 'an access token is required');
-  const parsed = AUTHORIZATION.exec(header);
-  if (!parsed) throw challenged(g.challenge, 401, 'invalid_token', 'send the access token as Authorization: Bearer or DPoP');
-  g.scheme = (parsed[1] as string).toLowerCase() as 'bearer' | 'dpop';
-  g.accessToken = parsed[2] as string;
-
-  const now = Date.now();
-  const key = VerifiedTokens.keyOf(g.accessToken);
-  let claims = cache.get(key, now);
-  if (!claims) {
-    claims = await verifyToken(g, services, key);
-    cache.set(key, claims, (claims.exp + CLOCK_SKEW_S) * 1000);
+  const space = header.indexOf(' ');
+  // The header's syntax is checked once per connection and header (VerifiedTokens.recall).
+  let key = cache.recall(g.req.socket, header);
+  if (key === undefined && !AUTHORIZATION.test(header))
+    throw challenged(g.challenge, 401, 'invalid_token', 'send the access token as Authorization: Bearer or DPoP');
+  g.scheme = header.slice(0, space).toLowerCase() as 'bearer' | 'dpop';
+  g.accessToken = header.slice(space + 1);
+  if (key === undefined) {
+    key = VerifiedTokens.keyOf(g.accessToken);
+    cache.remember(g.req.socket, header, key);
   }
+  const claims = cache.get(key, Date.now());
+  if (claims) {
+    accept(g, services, cache, claims);
+    return;
+  }
+  const verifying = key;
+  return verifyToken(g, services, verifying).then((verified) => {
+    cache.set(verifying, verified, (verified.exp + CLOCK_SKEW_S) * 1000);
+    accept(g, services, cache, verified);
+  });
+}
+
+/** What is checked on every request, cached verification or not: revocation, the client, audience, scopes. */
+function accept(g: GatewayRequest, services: Services, cache: VerifiedTokens<AccessClaims>, claims: AccessClaims): void {
   if (services.oauth.revocations.isRevoked(claims.jti) || !services.oauth.clients.find(claims.clientId)) {
-    cache.delete(key);
+    cache.delete(claims.key);
     throw challenged(g.challenge, 401, 'invalid_token', 'the access token has been revoked');
   }
   const audience = g.route.audience ?? services.publicUrl();

@@ -5,19 +5,21 @@ import { GatewayError } from './gateway-error.ts';
 import type { GatewayRequest } from './gateway-request.ts';
 import { VerifiedTokens } from './verified-tokens.ts';
 
+const ATTESTATION_HEADER_LOWER = ATTESTATION_HEADER.toLowerCase();
+
 /**
  * The attestation token in `Portcullis-Attestation` (issue #4): signed by our attestation key,
  * unexpired. `required` routes refuse a request without one (attestation_required) and every
  * route that reads it refuses an invalid one (attestation_invalid); `off` routes ignore it. Its
  * binding to the app-instance key is checked with the request's DPoP proof (check-binding.ts).
  */
-export async function checkAttestationToken(
+export function checkAttestationToken(
   g: GatewayRequest,
   services: Services,
   cache: VerifiedTokens<AttestedApp>,
-): Promise<void> {
+): void | Promise<void> {
   if (g.route.attestation === 'off') return;
-  const header = g.req.headers[ATTESTATION_HEADER.toLowerCase()];
+  const header = g.req.headers[ATTESTATION_HEADER_LOWER];
   if (header === undefined || header === '') {
     if (g.route.attestation === 'optional') return;
     throw new GatewayError(
@@ -27,13 +29,21 @@ export async function checkAttestationToken(
     );
   }
   if (typeof header !== 'string') throw new GatewayError(401, 'attestation_invalid', `send one ${ATTESTATION_HEADER} header`);
-  const now = Date.now();
-  const key = VerifiedTokens.keyOf(header);
-  let app = cache.get(key, now);
-  if (!app) {
-    app = (await verifyAttestationToken(services, header)) ?? undefined;
-    if (!app) throw new GatewayError(401, 'attestation_invalid', 'the attestation token is invalid or expired; attest again');
-    cache.set(key, app, Number(app.exp) * 1000);
+  let key = cache.recall(g.req.socket, header);
+  if (key === undefined) {
+    key = VerifiedTokens.keyOf(header);
+    cache.remember(g.req.socket, header, key);
   }
-  g.app = app;
+  const app = cache.get(key, Date.now());
+  if (app) {
+    g.app = app;
+    return;
+  }
+  const verifying = key;
+  return verifyAttestationToken(services, header).then((verified) => {
+    if (!verified)
+      throw new GatewayError(401, 'attestation_invalid', 'the attestation token is invalid or expired; attest again');
+    cache.set(verifying, verified, Number(verified.exp) * 1000);
+    g.app = verified;
+  });
 }

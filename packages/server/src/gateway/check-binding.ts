@@ -25,7 +25,7 @@ function certificateThumbprint(g: GatewayRequest): string | undefined {
  * - unless the binding is `none`, an attestation token only with a DPoP proof by the key in its
  *   `cnf.jkt`: the same proof serves a DPoP-bound access token, so one signature binds both.
  */
-export async function checkBinding(g: GatewayRequest, services: Services, proofs: ProofLedger): Promise<void> {
+export function checkBinding(g: GatewayRequest, services: Services, proofs: ProofLedger): void | Promise<void> {
   const token = g.token;
   const binding = g.route.binding;
   if (token) {
@@ -67,6 +67,12 @@ export async function checkBinding(g: GatewayRequest, services: Services, proofs
 
   if (app && token?.jkt !== undefined && token.jkt !== app.cnf.jkt)
     throw new GatewayError(401, 'attestation_invalid', 'the attestation token and the access token are bound to different keys');
+  return checkProof(g, services, proofs);
+}
+
+/** The request's DPoP proof, by the key the access token or the attestation token is bound to (RFC 9449 §7.1). */
+async function checkProof(g: GatewayRequest, services: Services, proofs: ProofLedger): Promise<void> {
+  const { token, app } = g;
   const proofKey = token?.jkt ?? app?.cnf.jkt;
   let jkt: string;
   try {

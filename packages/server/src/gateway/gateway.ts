@@ -143,16 +143,24 @@ export class Gateway {
     const { route } = g;
     if ((route.cors_origins.length > 0 || g.req.method === 'OPTIONS') && checkCors(g)) return 204;
     if (route.rate_limit) await checkRateLimit(g, this.#limiter, true);
-    await checkAccessToken(g, this.#services, this.#accessTokens);
-    if (route.attestation !== 'off') await checkAttestationToken(g, this.#services, this.#attestations);
+    // A check answered from memory returns nothing to wait for; only one that verifies a
+    // signature (or asks Redis) returns a promise, so a cached request awaits nothing here.
+    const accessChecked = checkAccessToken(g, this.#services, this.#accessTokens);
+    if (accessChecked) await accessChecked;
+    if (route.attestation !== 'off') {
+      const attestationChecked = checkAttestationToken(g, this.#services, this.#attestations);
+      if (attestationChecked) await attestationChecked;
+    }
     if (
       g.token?.jkt !== undefined ||
       g.token?.x5t !== undefined ||
       g.app !== undefined ||
       g.scheme === 'dpop' ||
       route.binding !== 'none'
-    )
-      await checkBinding(g, this.#services, this.#proofs);
+    ) {
+      const bindingChecked = checkBinding(g, this.#services, this.#proofs);
+      if (bindingChecked) await bindingChecked;
+    }
     if (route.rate_limit) await checkRateLimit(g, this.#limiter, false);
     const additions = route.identity === 'jwt' || route.inject.length > 0 ? await this.#additions(g) : this.#identityHeaders(g);
     return this.#forwarder.forward(g, additions, (err) =>

@@ -16,6 +16,7 @@ interface Entry<T> {
 export class VerifiedTokens<T> {
   readonly #entries = new Map<string, Entry<T>>();
   readonly #max: number;
+  readonly #lastByConnection = new WeakMap<object, { header: string; key: string }>();
 
   constructor(max: number) {
     this.#max = max;
@@ -25,6 +26,21 @@ export class VerifiedTokens<T> {
   static keyOf(token: string): string {
     // One-shot hash(): no Hash object per call (about half the cost of createHash on the hot path).
     return hash('sha256', token, 'base64url');
+  }
+
+  /**
+   * The key this connection's last request gave for `header` when it sent the same header again,
+   * else undefined. A keep-alive connection (an app's, or a proxy's) repeats its token headers
+   * request after request; remembering the last one per connection saves hashing and parsing the
+   * token each time. The header is held until the connection is gone (its requests held it anyway).
+   */
+  recall(connection: object, header: string): string | undefined {
+    const last = this.#lastByConnection.get(connection);
+    return last !== undefined && last.header === header ? last.key : undefined;
+  }
+
+  remember(connection: object, header: string, key: string): void {
+    this.#lastByConnection.set(connection, { header, key });
   }
 
   get(key: string, now: number): T | undefined {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Client } from 'undici';
 import { signJwt } from '../../src/oauth/index.ts';
 import { attestationToken, TEST_RELEASE } from '../attestation/attest-fixtures.ts';
 import { makeProof, type ProofKey, proofKey } from '../oauth/dpop/dpop-fixtures.ts';
@@ -132,6 +133,35 @@ describe('gateway: access tokens, scopes, attestation and DPoP binding', () => {
     const res = await call('/bearer/x', { authorization: `Bearer ${token}` });
     assert.equal(res.status, 401);
     assert.equal(res.json?.error, 'invalid_token');
+  });
+
+  it('one keep-alive connection: each request is judged on its own headers, a revocation at once, whatever the connection sent before', async () => {
+    const connection = new Client(server.issuer, { pipelining: 1 });
+    const send = async (headers: Record<string, string>) => {
+      const res = await connection.request({ path: '/attested-bearer/x', method: 'GET', headers });
+      const text = await res.body.text();
+      return { status: res.statusCode, error: text.startsWith('{') ? JSON.parse(text).error : undefined };
+    };
+    try {
+      const key = await proofKey();
+      const [first, second] = [await service.token('read'), await service.token('read')];
+      const attested = { 'portcullis-attestation': await attestationToken(server, key, { app_id: APP, device_id: 'device-9' }) };
+      assert.equal((await send({ authorization: `Bearer ${first}`, ...attested })).status, 200);
+      assert.equal((await send({ authorization: `Bearer ${first}`, ...attested })).status, 200, 'the same headers again');
+      assert.deepEqual(await send({ authorization: `Bearer  ${first}`, ...attested }), { status: 401, error: 'invalid_token' });
+      assert.deepEqual(await send({ authorization: `Bearer ${first}x`, ...attested }), { status: 401, error: 'invalid_token' });
+      assert.deepEqual(await send({ authorization: `Bearer ${first}`, 'portcullis-attestation': 'x.y.z' }), {
+        status: 401,
+        error: 'attestation_invalid',
+      });
+      assert.equal((await send({ authorization: `Bearer ${second}`, ...attested })).status, 200, 'another token');
+      const revoked = await postForm(`${server.issuer}/oauth/revoke`, { token: first }, basic(service.clientId, service.secret));
+      assert.equal(revoked.status, 200);
+      assert.deepEqual(await send({ authorization: `Bearer ${first}`, ...attested }), { status: 401, error: 'invalid_token' });
+      assert.equal((await send({ authorization: `Bearer ${second}`, ...attested })).status, 200);
+    } finally {
+      await connection.close();
+    }
   });
 
   it('a token for another audience is refused; a missing scope is 403 insufficient_scope naming it', async () => {
