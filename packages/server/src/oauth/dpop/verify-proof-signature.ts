@@ -10,7 +10,7 @@ export type ProofKey = EmbeddedKey;
 /** RFC 7515 §4.1.9 as jose reads `typ`: case-insensitive, `application/` optional. */
 const isDpopTyp = (typ: unknown) => typeof typ === 'string' && typ.toLowerCase().replace(/^application\//, '') === 'dpop+jwt';
 
-const proofs = new EmbeddedKeyJws({ algorithms: DPOP_ALGS, isTyp: isDpopTyp, inTurn: true });
+const proofs = new EmbeddedKeyJws({ algorithms: DPOP_ALGS, isTyp: isDpopTyp });
 
 // The messages name jose's error codes, as they did when jose verified proofs whole.
 const MESSAGES: Record<JwsFailure, string> = {
