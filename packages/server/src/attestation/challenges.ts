@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { CompiledQuery, Kysely } from 'kysely';
-import type { Database } from '../db/index.ts';
+import { type Database, deleteExpiredRows } from '../db/index.ts';
 import type { SecretDigests } from '../keys/index.ts';
 import { RandomPool } from '../keys/random-pool.ts';
 
@@ -151,8 +151,8 @@ export class Challenges {
     return statement;
   }
 
-  /** Spent seals whose challenges have expired: the seal check refuses those on its own. */
+  /** Spent seals whose challenges have expired (the seal check refuses those on its own), a batch at a time. */
   async deleteExpired(): Promise<void> {
-    await this.#db.deleteFrom('attestation_spent_challenges').where('expires_at', '<=', Date.now()).execute();
+    await deleteExpiredRows(this.#db, 'attestation_spent_challenges', Date.now());
   }
 }

@@ -18,6 +18,7 @@ import * as deviceLookups from './migrations/0014-device-lookups.ts';
 import * as statelessChallenges from './migrations/0015-stateless-challenges.ts';
 import * as orderedSpentChallenges from './migrations/0016-ordered-spent-challenges.ts';
 import * as webOrigins from './migrations/0017-web-origins.ts';
+import * as expiryIndexes from './migrations/0018-expiry-indexes.ts';
 
 /** The ordered list of migrations this code knows. Append only. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -38,6 +39,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0015-stateless-challenges': statelessChallenges,
   '0016-ordered-spent-challenges': orderedSpentChallenges,
   '0017-web-origins': webOrigins,
+  '0018-expiry-indexes': expiryIndexes,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

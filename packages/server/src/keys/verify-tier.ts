@@ -62,9 +62,8 @@ export function pooledVerifications(): number {
  * the attest bench's clients against three servers side by side, six alternating 5-second rounds,
  * attestations/s summed over the rounds: in place 9,165, this tier 10,236 (+12 %, ahead in four
  * rounds of six), every check on the pool 8,706. The gateway's DPoP proofs are still checked in place:
- * in its bench, this tier raised (e)'s requests/s by roughly a tenth, but the pool threads' malloc
- * arenas left the gateway's resident set 50–90 MB larger after the runs (220–265 MB against
- * 160–190; 160 with MALLOC_ARENA_MAX=2), past its 200 MB bound.
+ * in its bench, this tier raised (e)'s requests/s by roughly a tenth, but left the gateway's
+ * resident set 30–90 MB larger after the runs (220–265 MB against 160–190), past its 200 MB bound.
  */
 export function verifyInTurn(hash: string | null, key: KeyObject, input: Buffer, signature: Buffer): Promise<boolean> {
   return new Promise((done) => {

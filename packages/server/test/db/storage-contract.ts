@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { SqliteAdapter, sql } from 'kysely';
 import { AdminKeys, AuditLog } from '../../src/admin/index.ts';
-import { migrateToLatest, SchemaError } from '../../src/db/index.ts';
+import { deleteExpiredRows, migrateToLatest, SchemaError } from '../../src/db/index.ts';
 import * as orderedSpentChallenges from '../../src/db/migrations/0016-ordered-spent-challenges.ts';
 import { Users } from '../../src/directory/index.ts';
 import { createInProcessEventBus } from '../../src/events/index.ts';
@@ -88,6 +88,40 @@ export function defineStorageContract(open: () => Promise<TestDatabase>): void {
       assert.match(table.rows[0]?.sql ?? '', /without rowid/i);
     }
     await db().deleteFrom('attestation_spent_challenges').execute();
+  });
+
+  test('housekeeping deletes expired rows in bounded batches, oldest first, letting other work run between them', async () => {
+    const now = 1_000_000;
+    const rows = (count: number, from: number) =>
+      Array.from({ length: count }, (_, i) => ({ jti: `jti-${from + i}`, expires_at: from + i }));
+    // 2,500 expired (one a millisecond up to `now`), 5 still live.
+    for (let i = 0; i < 5; i++)
+      await db()
+        .insertInto('oauth_used_jtis')
+        .values(rows(500, now - 2_499 + i * 500))
+        .execute();
+    await db()
+      .insertInto('oauth_used_jtis')
+      .values(rows(5, now + 1))
+      .execute();
+    let turns = 0;
+    const tick = () => {
+      turns++;
+      if (sweeping) setImmediate(tick);
+    };
+    let sweeping = true;
+    setImmediate(tick);
+    const deleted = await deleteExpiredRows(db(), 'oauth_used_jtis', now, 1_000);
+    sweeping = false;
+    assert.equal(deleted, 2_500);
+    const left = await db().selectFrom('oauth_used_jtis').select('expires_at').orderBy('expires_at').execute();
+    assert.deepEqual(
+      left.map((r) => Number(r.expires_at)),
+      [now + 1, now + 2, now + 3, now + 4, now + 5],
+    );
+    // Three statements (1,000 + 1,000 + 500), with the event loop turning between them.
+    assert.ok(turns >= 2, `the sweep let the event loop turn ${turns} times`);
+    await db().deleteFrom('oauth_used_jtis').execute();
   });
 
   test('users: unique case-insensitively after NFKC; nothing half-written on conflict', async () => {

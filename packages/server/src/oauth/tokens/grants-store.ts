@@ -1,5 +1,5 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
-import type { Database } from '../../db/index.ts';
+import { type Database, deleteExpiredRows } from '../../db/index.ts';
 import type { OAuthTables } from '../tables.ts';
 
 export type GrantRow = Selectable<OAuthTables['oauth_grants']>;
@@ -110,16 +110,13 @@ export function listLiveRevocations(db: Kysely<Database>, now: number): Promise<
   return db.selectFrom('oauth_revocations').select(['jti', 'expires_at']).where('expires_at', '>', now).execute();
 }
 
-/** Housekeeping: rows whose tokens have expired carry no information any more. */
+/** Housekeeping: rows whose tokens have expired carry no information any more (a batch at a time). */
 export async function deleteExpired(db: Kysely<Database>, now: number): Promise<void> {
-  await db.deleteFrom('oauth_revocations').where('expires_at', '<=', now).execute();
-  await db.deleteFrom('oauth_access_tokens').where('expires_at', '<=', now).execute();
-  await db.deleteFrom('oauth_used_jtis').where('expires_at', '<=', now).execute();
-  await db
-    .deleteFrom('oauth_codes')
-    .where('expires_at', '<=', now - 3600_000)
-    .execute();
-  await db.deleteFrom('oauth_interactions').where('expires_at', '<=', now).execute();
-  await db.deleteFrom('oauth_sessions').where('expires_at', '<=', now).execute();
-  await db.deleteFrom('oauth_par_requests').where('expires_at', '<=', now).execute();
+  await deleteExpiredRows(db, 'oauth_revocations', now);
+  await deleteExpiredRows(db, 'oauth_access_tokens', now);
+  await deleteExpiredRows(db, 'oauth_used_jtis', now);
+  await deleteExpiredRows(db, 'oauth_codes', now - 3600_000);
+  await deleteExpiredRows(db, 'oauth_interactions', now);
+  await deleteExpiredRows(db, 'oauth_sessions', now);
+  await deleteExpiredRows(db, 'oauth_par_requests', now);
 }
