@@ -15,6 +15,7 @@ export interface AdminClient {
   get<T>(path: string): Promise<T>;
   post<T>(path: string, body: object): Promise<T>;
   put<T = void>(path: string, body: object): Promise<T>;
+  patch<T>(path: string, body: object): Promise<T>;
   delete<T = void>(path: string): Promise<T>;
 }
 
@@ -93,6 +94,7 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
     get: async <T>(path: string) => (await send('GET', path)) as T,
     post: async <T>(path: string, body: object) => (await send('POST', path, body)) as T,
     put: async <T>(path: string, body: object) => (await send('PUT', path, body)) as T,
+    patch: async <T>(path: string, body: object) => (await send('PATCH', path, body)) as T,
     delete: async <T>(path: string) => (await send('DELETE', path)) as T,
   };
 }

@@ -373,7 +373,7 @@ describe('portcullis clients against a running server', () => {
 
 describe('clients help', () => {
   it('describes every verb in one line and exits 0', async () => {
-    for (const verb of ['create', 'list', 'show', 'rotate-secret', 'delete']) {
+    for (const verb of ['create', 'update', 'list', 'show', 'rotate-secret', 'delete']) {
       let stdout = '';
       const code = await run(['clients', verb, '--help'], {
         stdin: Readable.from([]),

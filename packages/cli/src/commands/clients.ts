@@ -44,6 +44,23 @@ interface CreateOptions {
   webOrigin?: string[];
 }
 
+interface UpdateOptions {
+  name?: string;
+  grant?: GrantType[];
+  redirectUri?: string[];
+  postLogoutRedirectUri?: string[];
+  scope?: string[];
+  webOrigin?: string[];
+  firstParty?: boolean;
+  requireAttestation?: boolean;
+  requireDpop?: boolean;
+  requirePkce?: boolean;
+  jwksFile?: string;
+  attestationApp?: string[];
+  tlsSubjectDn?: string;
+  tokenAuth?: TokenAuthMethod;
+}
+
 const SECRET_WARNING = 'Store this secret now: it will not be shown again.';
 
 export function addClientsCommands(program: Command, io: CliIo): void {
@@ -102,6 +119,58 @@ export function addClientsCommands(program: Command, io: CliIo): void {
       if (ctx.json) return writeJson(io, created);
       writeLine(io, `created ${created.type} client ${quote(created.name)} (client id ${toOneLine(created.client_id)})`);
       if (typeof created.client_secret === 'string') writeSecret(io, created.client_secret);
+    });
+
+  clients
+    .command('update')
+    .description('change the settings named; a list given replaces the list')
+    .argument('<id>', 'the client id')
+    .option('--name <name>', 'a display name, shown on the consent page')
+    .addOption(new Option('--grant <grant...>', 'the grant types the client may use').choices(GRANT_TYPES))
+    .option('--redirect-uri <uri...>', 'the allowed redirect URIs')
+    .option('--post-logout-redirect-uri <uri...>', 'the allowed post-logout redirect URIs')
+    .option('--scope <scope...>', 'the scopes the client may ask for')
+    .option('--web-origin <origin...>', 'the web origins whose pages may call the token, revocation and UserInfo endpoints')
+    .option('--first-party', 'make it a first-party client: no consent page')
+    .option('--no-first-party', 'make it a third-party client: users consent')
+    .option('--require-attestation', 'require a valid app attestation on every token request')
+    .option('--no-require-attestation', 'stop requiring app attestation')
+    .option('--require-dpop', 'require DPoP-bound tokens')
+    .option('--no-require-dpop', 'stop requiring DPoP')
+    .option('--require-pkce', 'require PKCE on the authorization code grant')
+    .option('--no-require-pkce', 'do not require PKCE on the authorization code grant')
+    .option('--jwks-file <file>', "a JSON Web Key Set of the client's public keys (private_key_jwt, self_signed_tls_client_auth)")
+    .option('--attestation-app <app-id...>', 'the apps whose attested instances may use this client')
+    .option('--tls-subject-dn <dn>', 'the subject DN of the client certificate (tls_client_auth)')
+    .addOption(
+      new Option('--token-auth <method>', 'how the client authenticates at the token endpoint').choices(TOKEN_AUTH_METHODS),
+    )
+    .action(async (id: string, options: UpdateOptions, command: Command) => {
+      const ctx = verbContext(io, command);
+      // Only what was named on the command line is sent: commander defaults the --no- pairs to true.
+      const given = (name: string) => command.getOptionValueSource(name) === 'cli';
+      const changes = {
+        name: options.name,
+        grant_types: options.grant ? [...new Set(options.grant)] : undefined,
+        redirect_uris: options.redirectUri,
+        post_logout_redirect_uris: options.postLogoutRedirectUri,
+        scopes: options.scope,
+        web_origins: options.webOrigin,
+        first_party: given('firstParty') ? options.firstParty : undefined,
+        require_attestation: given('requireAttestation') ? options.requireAttestation : undefined,
+        require_dpop: given('requireDpop') ? options.requireDpop : undefined,
+        require_pkce: given('requirePkce') ? options.requirePkce : undefined,
+        jwks: options.jwksFile ? readJwks(options.jwksFile) : undefined,
+        attestation_app_ids: options.attestationApp,
+        tls_client_auth_subject_dn: options.tlsSubjectDn,
+        token_endpoint_auth_method: options.tokenAuth,
+      };
+      if (Object.values(changes).every((value) => value === undefined))
+        throw new UsageError('name at least one setting to change (see portcullis clients update --help)');
+      const updated = await ctx.client().patch<CreatedClient>(`/clients/${pathSegment(id)}`, changes);
+      if (ctx.json) return writeJson(io, updated);
+      writeLine(io, `updated client ${quote(updated.name)} (client id ${toOneLine(updated.client_id)})`);
+      if (typeof updated.client_secret === 'string') writeSecret(io, updated.client_secret);
     });
 
   clients

@@ -1,5 +1,5 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { CLIENT_TYPES, GRANT_TYPES, TOKEN_AUTH_METHODS } from '@portcullis/protocol';
+import { CLIENT_TYPES, type ClientView as ClientViewType, GRANT_TYPES, TOKEN_AUTH_METHODS } from '@portcullis/protocol';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { Forbidden, NotFound } from '../http/errors.ts';
@@ -37,6 +37,61 @@ const Uris = Type.Array(Type.String({ minLength: 1, maxLength: 2000 }), { maxIte
 const Jwk = Type.Record(Type.String(), Type.Unknown());
 const ClientId = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
 
+/** A client's settings as the admin API takes them: all of them on create, some on change. */
+const settings = {
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  type: literals(CLIENT_TYPES),
+  grant_types: Type.Array(literals(GRANT_TYPES), { minItems: 1 }),
+  redirect_uris: Type.Optional(Uris),
+  post_logout_redirect_uris: Type.Optional(Uris),
+  scopes: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 100 })),
+  first_party: Type.Optional(Type.Boolean()),
+  require_pkce: Type.Optional(Type.Boolean()),
+  require_dpop: Type.Optional(Type.Boolean()),
+  require_attestation: Type.Optional(Type.Boolean()),
+  token_endpoint_auth_method: Type.Optional(literals(TOKEN_AUTH_METHODS)),
+  tls_client_auth_subject_dn: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
+  resources: Type.Optional(Uris),
+  attestation_app_ids: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 255 }), { maxItems: 50 })),
+  web_origins: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 300 }), { maxItems: 50 })),
+  jwks: Type.Optional(Type.Object({ keys: Type.Array(Jwk, { minItems: 1, maxItems: 20 }) }, { additionalProperties: false })),
+  access_token_lifetime: Type.Optional(Type.Integer({ minimum: 30 })),
+  refresh_token_lifetime: Type.Optional(Type.Integer({ minimum: 60, maximum: 31_536_000 })),
+  refresh_token_idle_lifetime: Type.Optional(Type.Integer({ minimum: 60, maximum: 31_536_000 })),
+};
+const ClientSettings = Type.Object(settings, { additionalProperties: false });
+/** A change: any settings but the type, at least one. */
+const { type: _type, ...changeable } = settings;
+const ClientChangeBody = Type.Partial(Type.Object(changeable), { additionalProperties: false, minProperties: 1 });
+
+const PRIVILEGED =
+  'first-party clients, the password and implicit grants, and turning PKCE, DPoP or attestation requirements off need the admin role';
+
+/**
+ * Deny by default: settings that bypass the user's consent or weaken a client's flow are for admin
+ * keys. On a change, only what the change turns on or off counts (a write key may rename a
+ * first-party client, not make one), so keeping a setting is not granting it.
+ */
+function privileged(
+  settings: {
+    first_party?: boolean;
+    require_pkce?: boolean;
+    require_dpop?: boolean;
+    require_attestation?: boolean;
+    grant_types?: string[];
+  },
+  current?: ClientViewType,
+): boolean {
+  const had = (grant: string) => (current?.grant_types as readonly string[] | undefined)?.includes(grant) ?? false;
+  return (
+    (settings.first_party === true && current?.first_party !== true) ||
+    (settings.require_pkce === false && current?.require_pkce !== false) ||
+    (settings.require_dpop === false && current?.require_dpop === true) ||
+    (settings.require_attestation === false && current?.require_attestation === true) ||
+    (settings.grant_types ?? []).some((g) => (g === 'password' || g === 'implicit') && !had(g))
+  );
+}
+
 /** OAuth clients in the admin API. */
 export function registerClientsAdminRoutes(fastify: FastifyInstance, services: Services): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -47,46 +102,12 @@ export function registerClientsAdminRoutes(fastify: FastifyInstance, services: S
       config: { access: 'write', action: 'clients.create' },
       schema: {
         summary: 'Register an OAuth client; a confidential client secret is in this answer only',
-        body: Type.Object(
-          {
-            name: Type.String({ minLength: 1, maxLength: 200 }),
-            type: literals(CLIENT_TYPES),
-            grant_types: Type.Array(literals(GRANT_TYPES), { minItems: 1 }),
-            redirect_uris: Type.Optional(Uris),
-            post_logout_redirect_uris: Type.Optional(Uris),
-            scopes: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 100 })),
-            first_party: Type.Optional(Type.Boolean()),
-            require_pkce: Type.Optional(Type.Boolean()),
-            require_dpop: Type.Optional(Type.Boolean()),
-            require_attestation: Type.Optional(Type.Boolean()),
-            token_endpoint_auth_method: Type.Optional(literals(TOKEN_AUTH_METHODS)),
-            tls_client_auth_subject_dn: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
-            resources: Type.Optional(Uris),
-            attestation_app_ids: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 255 }), { maxItems: 50 })),
-            web_origins: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 300 }), { maxItems: 50 })),
-            jwks: Type.Optional(
-              Type.Object({ keys: Type.Array(Jwk, { minItems: 1, maxItems: 20 }) }, { additionalProperties: false }),
-            ),
-            access_token_lifetime: Type.Optional(Type.Integer({ minimum: 30 })),
-            refresh_token_lifetime: Type.Optional(Type.Integer({ minimum: 60, maximum: 31_536_000 })),
-            refresh_token_idle_lifetime: Type.Optional(Type.Integer({ minimum: 60, maximum: 31_536_000 })),
-          },
-          { additionalProperties: false },
-        ),
+        body: ClientSettings,
         response: { 201: Type.Object({ ...ClientView.properties, client_secret: Type.Optional(Type.String()) }) },
       },
     },
     async (request, reply) => {
-      // Deny by default: settings that bypass the user's consent or weaken the flow are for admins.
-      const body = request.body;
-      const privileged =
-        body.first_party === true ||
-        body.require_pkce === false ||
-        body.grant_types.includes('password') ||
-        body.grant_types.includes('implicit');
-      if (privileged && request.adminKey?.role !== 'admin') {
-        throw new Forbidden('first-party clients, the password and implicit grants, and turning PKCE off need the admin role');
-      }
+      if (privileged(request.body) && request.adminKey?.role !== 'admin') throw new Forbidden(PRIVILEGED);
       const { client, secret } = await services.oauth.clients.create(
         request.body as Parameters<typeof services.oauth.clients.create>[0],
       );
@@ -111,6 +132,30 @@ export function registerClientsAdminRoutes(fastify: FastifyInstance, services: S
     '/clients/:id',
     { config: { access: 'read' }, schema: { summary: 'Show an OAuth client', params: ClientId, response: { 200: ClientView } } },
     async (request) => services.oauth.clients.get(request.params.id),
+  );
+
+  app.patch(
+    '/clients/:id',
+    {
+      config: { access: 'write', action: 'clients.update' },
+      schema: {
+        summary:
+          "Change some of a client's settings; the others stay. A client that newly authenticates with a secret gets it in this answer only",
+        params: ClientId,
+        body: ClientChangeBody,
+        response: { 200: Type.Object({ ...ClientView.properties, client_secret: Type.Optional(Type.String()) }) },
+      },
+    },
+    async (request) => {
+      const current = services.oauth.clients.get(request.params.id);
+      request.auditTarget = current.client_id;
+      if (privileged(request.body, current) && request.adminKey?.role !== 'admin') throw new Forbidden(PRIVILEGED);
+      const { client, secret } = await services.oauth.clients.change(
+        request.params.id,
+        request.body as Parameters<typeof services.oauth.clients.change>[1],
+      );
+      return secret ? { ...client, client_secret: secret } : client;
+    },
   );
 
   app.post(

@@ -213,4 +213,91 @@ describe('admin API: OAuth clients', () => {
     assert.equal(entry?.outcome, 'failure');
     assert.equal(entry?.status, 403);
   });
+
+  describe('PATCH /clients/:id', () => {
+    const patch = (id: string, body: unknown, key?: string) => call('PATCH', `/clients/${id}`, body, key);
+    const show = async (id: string) => (await call('GET', `/clients/${id}`)).json as unknown as ClientView;
+    const tokenFor = (client: Created, secret: string, scope: string) =>
+      postForm(token, { grant_type: 'client_credentials', scope }, basic(client.client_id, secret));
+
+    it('changes the named settings only, at once: a narrowed scope list is refused at the token endpoint', async () => {
+      const client = await create({
+        ...confidential,
+        name: 'reports',
+        scopes: ['read', 'write'],
+        web_origins: ['https://a.example'],
+      });
+      const secret = client.client_secret ?? '';
+      assert.equal((await tokenFor(client, secret, 'write')).status, 200);
+      const res = await patch(client.client_id, { scopes: ['read'], name: 'reports v2' });
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.json?.client_secret, undefined, 'the secret is kept, not shown');
+      const after = await show(client.client_id);
+      const { updated_at: _a, ...rest } = after;
+      const { updated_at: _b, client_secret: _c, ...before } = client;
+      assert.deepEqual(rest, { ...before, name: 'reports v2', scopes: ['read'] });
+      const refused = await tokenFor(client, secret, 'write');
+      assert.equal(refused.status, 400, refused.text);
+      assert.equal(refused.json?.error, 'invalid_scope');
+      assert.equal((await tokenFor(client, secret, 'read')).status, 200, 'the same secret still works');
+      const entry = (await audit()).find((e) => e.target === client.client_id && e.action === 'clients.update');
+      assert.equal(entry?.outcome, 'success');
+    });
+
+    it('a client that newly authenticates with a secret gets one, once; leaving secrets behind voids the old one', async () => {
+      const { publicKey } = await generateKeyPair('ES256');
+      const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: 'k1' }] };
+      const client = await create({ ...confidential, token_endpoint_auth_method: 'private_key_jwt', jwks });
+      const toSecret = await patch(client.client_id, { token_endpoint_auth_method: 'client_secret_basic' });
+      assert.equal(toSecret.status, 200, toSecret.text);
+      const secret = String(toSecret.json?.client_secret);
+      assert.match(secret, /^pcs_[A-Za-z0-9_-]{43,}$/);
+      assert.equal((await clientCredentials(client.client_id, secret)).status, 200);
+      assert.equal((await patch(client.client_id, { token_endpoint_auth_method: 'private_key_jwt', jwks })).status, 200);
+      assert.equal((await clientCredentials(client.client_id, secret)).status, 401, 'the secret went with the method');
+    });
+
+    it('refuses a type change, an empty or unknown change, bad metadata and an unknown client, changing nothing', async () => {
+      const client = await create({ ...confidential, scopes: ['read'] });
+      const cases: [unknown, number, string][] = [
+        [{ type: 'public' }, 400, 'invalid_request'],
+        [{}, 400, 'invalid_request'],
+        [{ is_admin: true }, 400, 'invalid_request'],
+        [{ grant_types: ['authorization_code'], redirect_uris: ['http://evil.example/cb'] }, 400, 'invalid_redirect_uri'],
+        [{ web_origins: ['https://a.example/path'] }, 400, 'invalid_client_metadata'],
+        [{ token_endpoint_auth_method: 'private_key_jwt' }, 400, 'invalid_client_metadata'],
+      ];
+      for (const [body, status, code] of cases) {
+        const res = await patch(client.client_id, body);
+        assert.equal(res.status, status, `${JSON.stringify(body)}: ${res.text}`);
+        assert.equal(res.json?.error, code, JSON.stringify(body));
+      }
+      const { client_secret: _s, ...created } = client;
+      assert.deepEqual(await show(client.client_id), created, 'nothing changed');
+      assert.equal((await patch('no-such-client', { name: 'x' })).status, 404);
+    });
+
+    it('a developer key may change settings, but not make a client first-party, add the password grant or turn protections off', async () => {
+      const developer = await roleKey('developer');
+      const client = await create({ ...confidential, require_attestation: true, attestation_app_ids: ['com.example.app'] });
+      assert.equal((await patch(client.client_id, { name: 'renamed' }, developer)).status, 200);
+      for (const body of [
+        { first_party: true },
+        { require_attestation: false },
+        { require_pkce: false },
+        { grant_types: ['client_credentials', 'password'], first_party: true },
+      ]) {
+        const res = await patch(client.client_id, body, developer);
+        assert.equal(res.status, 403, `${JSON.stringify(body)}: ${res.text}`);
+        assert.equal(res.json?.error, 'forbidden');
+      }
+      assert.equal((await show(client.client_id)).require_attestation, true);
+      assert.equal((await patch(client.client_id, { first_party: true }, server.adminKey)).status, 200, 'an admin key may');
+      assert.equal(
+        (await patch(client.client_id, { name: 'renamed again' }, developer)).status,
+        200,
+        'keeping first_party is no grant',
+      );
+    });
+  });
 });

@@ -9,6 +9,9 @@ import { type ClientMetadata, type ClientMetadataInput, checkClientMetadata, use
 import { type Client, clientFromRow, toClientView } from './client.ts';
 import * as store from './client-store.ts';
 
+/** What an admin may change on a client: any setting but its type. */
+export type ClientChanges = Partial<Omit<ClientMetadataInput, 'type'>>;
+
 const CHANGED = 'clients.changed';
 
 /**
@@ -121,6 +124,37 @@ export class Clients {
     // Grants, refresh tokens and access-token records go with it (foreign keys cascade).
     if (!(await store.deleteClientRow(this.#db, clientId))) throw new NotFound(`no client with id "${clientId}"`);
     await this.#changed();
+  }
+
+  /**
+   * Changes some of a client's settings (the admin API's PATCH): the rest stay as they are, and
+   * the whole is validated as on create. Its id, type and creation time never change.
+   */
+  async change(clientId: string, changes: ClientChanges): Promise<{ client: ClientView; secret: string | null }> {
+    const c = this.#require(clientId);
+    const current: ClientMetadataInput = {
+      name: c.name,
+      type: c.type,
+      grant_types: [...c.grantTypes],
+      redirect_uris: [...c.redirectUris],
+      post_logout_redirect_uris: [...c.postLogoutRedirectUris],
+      scopes: [...c.scopes],
+      first_party: c.firstParty,
+      require_pkce: c.requirePkce,
+      require_dpop: c.requireDpop,
+      require_attestation: c.requireAttestation,
+      token_endpoint_auth_method: c.authMethod,
+      jwks: c.jwks ?? undefined,
+      tls_client_auth_subject_dn: c.tlsClientAuthSubjectDn ?? undefined,
+      resources: [...c.resources],
+      attestation_app_ids: [...c.attestationAppIds],
+      web_origins: [...c.webOrigins],
+      access_token_lifetime: c.accessTokenLifetime,
+      refresh_token_lifetime: c.refreshTokenLifetime,
+      refresh_token_idle_lifetime: c.refreshTokenIdleLifetime,
+    };
+    const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
+    return this.update(clientId, { ...current, ...defined });
   }
 
   /**
