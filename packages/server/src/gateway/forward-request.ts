@@ -255,8 +255,8 @@ export class Forwarder {
   /**
    * Sends the request upstream through undici's dispatch: the answer's chunks go straight to the
    * client's response with backpressure (the upstream read pauses while the client's socket is
-   * full), with no intermediate stream per request (Pool.request's body stream and pipe cost about
-   * 15 µs a request). Resolves with the status once the answer is complete or the exchange ended.
+   * full), with no body stream or pipe per request as Pool.request would build. Resolves with the
+   * status once the answer is complete or the exchange ended.
    */
   async forward(g: GatewayRequest, additions: Additions, onUpstreamError: (err: unknown) => void): Promise<number> {
     const contentLength = Number(g.req.headers['content-length'] ?? 0);

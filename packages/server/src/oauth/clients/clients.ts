@@ -132,26 +132,12 @@ export class Clients {
    */
   async change(clientId: string, changes: ClientChanges): Promise<{ client: ClientView; secret: string | null }> {
     const c = this.#require(clientId);
+    // The view names every setting as the API does; what it leaves out (the jwks) comes from the client.
+    const { client_id: _id, response_types: _derived, created_at: _c, updated_at: _u, ...settings } = toClientView(c);
     const current: ClientMetadataInput = {
-      name: c.name,
-      type: c.type,
-      grant_types: [...c.grantTypes],
-      redirect_uris: [...c.redirectUris],
-      post_logout_redirect_uris: [...c.postLogoutRedirectUris],
-      scopes: [...c.scopes],
-      first_party: c.firstParty,
-      require_pkce: c.requirePkce,
-      require_dpop: c.requireDpop,
-      require_attestation: c.requireAttestation,
-      token_endpoint_auth_method: c.authMethod,
+      ...settings,
+      tls_client_auth_subject_dn: settings.tls_client_auth_subject_dn ?? undefined,
       jwks: c.jwks ?? undefined,
-      tls_client_auth_subject_dn: c.tlsClientAuthSubjectDn ?? undefined,
-      resources: [...c.resources],
-      attestation_app_ids: [...c.attestationAppIds],
-      web_origins: [...c.webOrigins],
-      access_token_lifetime: c.accessTokenLifetime,
-      refresh_token_lifetime: c.refreshTokenLifetime,
-      refresh_token_idle_lifetime: c.refreshTokenIdleLifetime,
     };
     const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
     return this.update(clientId, { ...current, ...defined });
