@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Database } from './database.ts';
 
 /** Rows one delete statement removes at most (a few more when several share the edge's expiry). */
-export const EXPIRED_BATCH = 2_000;
+const EXPIRED_BATCH = 2_000;
 
 /** The tables whose rows carry an `expires_at` (milliseconds) and nothing once it has passed. */
 export type ExpiringTable =

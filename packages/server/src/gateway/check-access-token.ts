@@ -2,7 +2,7 @@ import { jwtVerify } from 'jose';
 import type { Services } from '../services.ts';
 import { challenged, GatewayError } from './gateway-error.ts';
 import type { AccessClaims, GatewayRequest } from './gateway-request.ts';
-import { VerifiedTokens } from './verified-tokens.ts';
+import type { VerifiedTokens } from './verified-tokens.ts';
 
 /** Bounded clock skew for `exp` and `nbf` (RFC 9068 §4 leaves the allowance to the resource server). */
 export const CLOCK_SKEW_S = 5;
@@ -28,25 +28,21 @@ export function checkAccessToken(
   if (g.route.auth === 'off') return;
   const header = g.req.headers.authorization;
   if (header === undefined || header === '') throw challenged(g.challenge, 401, undefined, 'an access token is required');
+  const key = cache.keyFor(g.req.socket, header, (sent) => {
+    if (!AUTHORIZATION.test(sent))
+      throw challenged(g.challenge, 401, 'invalid_token', 'send the access token as Authorization: Bearer or DPoP');
+    return sent.slice(sent.indexOf(' ') + 1);
+  });
   const space = header.indexOf(' ');
-  // The header's syntax is checked once per connection and header (VerifiedTokens.recall).
-  let key = cache.recall(g.req.socket, header);
-  if (key === undefined && !AUTHORIZATION.test(header))
-    throw challenged(g.challenge, 401, 'invalid_token', 'send the access token as Authorization: Bearer or DPoP');
   g.scheme = header.slice(0, space).toLowerCase() as 'bearer' | 'dpop';
   g.accessToken = header.slice(space + 1);
-  if (key === undefined) {
-    key = VerifiedTokens.keyOf(g.accessToken);
-    cache.remember(g.req.socket, header, key);
-  }
   const claims = cache.get(key, Date.now());
   if (claims) {
     accept(g, services, cache, claims);
     return;
   }
-  const verifying = key;
-  return verifyToken(g, services, verifying).then((verified) => {
-    cache.set(verifying, verified, (verified.exp + CLOCK_SKEW_S) * 1000);
+  return verifyToken(g, services, key).then((verified) => {
+    cache.set(key, verified, (verified.exp + CLOCK_SKEW_S) * 1000);
     accept(g, services, cache, verified);
   });
 }

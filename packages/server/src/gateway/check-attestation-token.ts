@@ -3,7 +3,7 @@ import { type AttestedApp, verifyAttestationToken } from '../attestation/index.t
 import type { Services } from '../services.ts';
 import { GatewayError } from './gateway-error.ts';
 import type { GatewayRequest } from './gateway-request.ts';
-import { VerifiedTokens } from './verified-tokens.ts';
+import type { VerifiedTokens } from './verified-tokens.ts';
 
 const ATTESTATION_HEADER_LOWER = ATTESTATION_HEADER.toLowerCase();
 
@@ -29,21 +29,16 @@ export function checkAttestationToken(
     );
   }
   if (typeof header !== 'string') throw new GatewayError(401, 'attestation_invalid', `send one ${ATTESTATION_HEADER} header`);
-  let key = cache.recall(g.req.socket, header);
-  if (key === undefined) {
-    key = VerifiedTokens.keyOf(header);
-    cache.remember(g.req.socket, header, key);
-  }
+  const key = cache.keyFor(g.req.socket, header, (token) => token);
   const app = cache.get(key, Date.now());
   if (app) {
     g.app = app;
     return;
   }
-  const verifying = key;
   return verifyAttestationToken(services, header).then((verified) => {
     if (!verified)
       throw new GatewayError(401, 'attestation_invalid', 'the attestation token is invalid or expired; attest again');
-    cache.set(verifying, verified, Number(verified.exp) * 1000);
+    cache.set(key, verified, Number(verified.exp) * 1000);
     g.app = verified;
   });
 }

@@ -165,12 +165,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.#clientGone) controller.abort(new ClientGone());
   }
 
-  onResponseStart(
-    _controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: IncomingHttpHeaders,
-    _statusMessage?: string,
-  ): void {
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     if (statusCode < 200) return; // 1xx: interim, not relayed
     this.#g.res.writeHead(statusCode, downstreamHeaders(headers, this.#g.requestId));
     this.#status = statusCode;

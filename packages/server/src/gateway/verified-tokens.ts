@@ -7,7 +7,8 @@ interface Entry<T> {
 }
 
 /**
- * Results of verifying tokens, keyed by a hash of the token (the token itself is not kept), each
+ * Results of verifying tokens, keyed by a hash of the token (the table keeps no token; only each
+ * open connection's last header is held, see `keyFor`), each
  * dropped when its token expires. Bounded: when full, the oldest entry goes first. A token is a
  * signed, immutable value, so its verification result stays true until it expires or is revoked,
  * and the caller checks revocation on every hit; only the per-request DPoP proof needs a signature
@@ -29,18 +30,18 @@ export class VerifiedTokens<T> {
   }
 
   /**
-   * The key this connection's last request gave for `header` when it sent the same header again,
-   * else undefined. A keep-alive connection (an app's, or a proxy's) repeats its token headers
-   * request after request; remembering the last one per connection saves hashing and parsing the
-   * token each time. The header is held until the connection is gone (its requests held it anyway).
+   * The key of the token in `header`: `tokenOf(header)` (which checks its syntax, and may throw)
+   * hashed, or, when this connection's last request sent the same header, the key found then. A
+   * keep-alive connection (an app's, or a proxy's) repeats its token headers request after
+   * request, so each is parsed and hashed once per connection. The header is held until the
+   * connection is gone (its requests held it anyway).
    */
-  recall(connection: object, header: string): string | undefined {
+  keyFor(connection: object, header: string, tokenOf: (header: string) => string): string {
     const last = this.#lastByConnection.get(connection);
-    return last !== undefined && last.header === header ? last.key : undefined;
-  }
-
-  remember(connection: object, header: string, key: string): void {
+    if (last !== undefined && last.header === header) return last.key;
+    const key = VerifiedTokens.keyOf(tokenOf(header));
     this.#lastByConnection.set(connection, { header, key });
+    return key;
   }
 
   get(key: string, now: number): T | undefined {

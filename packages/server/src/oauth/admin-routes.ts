@@ -33,6 +33,9 @@ const ClientView = Type.Object({
   updated_at: DateTime,
 });
 
+/** A client as created or changed: with its secret when this answer is the one that shows it. */
+const ClientWithSecret = Type.Object({ ...ClientView.properties, client_secret: Type.Optional(Type.String()) });
+
 const Uris = Type.Array(Type.String({ minLength: 1, maxLength: 2000 }), { maxItems: 50 });
 const Jwk = Type.Record(Type.String(), Type.Unknown());
 const ClientId = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
@@ -103,7 +106,7 @@ export function registerClientsAdminRoutes(fastify: FastifyInstance, services: S
       schema: {
         summary: 'Register an OAuth client; a confidential client secret is in this answer only',
         body: ClientSettings,
-        response: { 201: Type.Object({ ...ClientView.properties, client_secret: Type.Optional(Type.String()) }) },
+        response: { 201: ClientWithSecret },
       },
     },
     async (request, reply) => {
@@ -143,7 +146,7 @@ export function registerClientsAdminRoutes(fastify: FastifyInstance, services: S
           "Change some of a client's settings; the others stay. A client that newly authenticates with a secret gets it in this answer only",
         params: ClientId,
         body: ClientChangeBody,
-        response: { 200: Type.Object({ ...ClientView.properties, client_secret: Type.Optional(Type.String()) }) },
+        response: { 200: ClientWithSecret },
       },
     },
     async (request) => {
